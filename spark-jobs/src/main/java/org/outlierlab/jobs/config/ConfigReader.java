@@ -1,0 +1,105 @@
+package org.outlierlab.jobs.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/** Typed, validated reads of a resolved configuration; every failure names the key and what it allows. */
+public final class ConfigReader {
+  private final Config config;
+
+  public ConfigReader(Config config) {
+    this.config = config;
+  }
+
+  public String string(String key) {
+    try {
+      return config.getString(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "a string", e);
+    }
+  }
+
+  public boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "true or false", e);
+    }
+  }
+
+  public long longAtLeast(String key, long min) {
+    long value;
+    try {
+      value = config.getLong(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "a whole number >= " + min, e);
+    }
+    if (value < min) {
+      throw new ConfigError(key + " = " + value + " is out of range; allowed: a whole number >= " + min);
+    }
+    return value;
+  }
+
+  public int intBetween(String key, int min, int max) {
+    long value = longAtLeast(key, min);
+    if (value > max) {
+      throw new ConfigError(key + " = " + value + " is out of range; allowed: " + min + " to " + max);
+    }
+    return (int) value;
+  }
+
+  /** A number in [min, max) or, when {@code maxInclusive}, [min, max]. */
+  public double fraction(String key, double min, double max, boolean maxInclusive) {
+    double value;
+    try {
+      value = config.getDouble(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "a number", e);
+    }
+    if (!(value >= min && (maxInclusive ? value <= max : value < max))) {
+      throw new ConfigError(key + " = " + value + " is out of range; allowed: " + min + " <= value "
+          + (maxInclusive ? "<= " : "< ") + max);
+    }
+    return value;
+  }
+
+  /** One of the enum's constants, written in lower case with '-' for '_'. */
+  public <E extends Enum<E>> E choice(String key, Class<E> type) {
+    String value = string(key);
+    for (E constant : type.getEnumConstants()) {
+      if (name(constant).equals(value)) {
+        return constant;
+      }
+    }
+    throw new ConfigError(key + " = '" + value + "' is not allowed; allowed: "
+        + String.join(", ", Arrays.stream(type.getEnumConstants()).map(ConfigReader::name).toList()));
+  }
+
+  public static String name(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** A list of strings, or one string of comma-separated items; empty items are dropped. */
+  public List<String> stringList(String key) {
+    List<String> items = new ArrayList<>();
+    try {
+      if (config.getValue(key).valueType() == ConfigValueType.LIST) {
+        items.addAll(config.getStringList(key));
+      } else {
+        items.addAll(Arrays.asList(config.getString(key).split(",")));
+      }
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of strings or a comma-separated string", e);
+    }
+    return items.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static ConfigError wrongType(String key, String allowed, ConfigException e) {
+    return new ConfigError(key + ": " + e.getMessage().replaceFirst("^.*?: ", "") + "; allowed: " + allowed);
+  }
+}
