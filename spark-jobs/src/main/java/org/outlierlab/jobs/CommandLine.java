@@ -7,13 +7,13 @@ import java.util.Map;
 import org.outlierlab.jobs.config.ConfigError;
 
 /**
- * {@code <job> [--conf FILE]... [--master URL] [--key value | --key=value | --flag]...}. A key without a dot
- * is taken in the job's section ({@code --seq_len} is {@code data_prep.seq_len} for data-prep); a flag with no
- * value means true.
+ * {@code <job> [--conf FILE]... [--master URL] [--key value | --key=value | --flag]...}. A key that does not
+ * start with a top-level section ({@code spark}, {@code data_prep}, ...) is taken in the job's section:
+ * {@code --seq_len} is {@code data_prep.seq_len} for data-prep. A flag with no value means true.
  */
 record CommandLine(String job, List<String> confFiles, Map<String, String> overrides, boolean help) {
 
-  static CommandLine parse(String[] args, Map<String, String> sectionOfJob) {
+  static CommandLine parse(String[] args, Map<String, String> sectionOfJob, java.util.Set<String> topLevelSections) {
     if (args.length == 0) {
       return new CommandLine(null, List.of(), Map.of(), true);
     }
@@ -47,7 +47,8 @@ record CommandLine(String job, List<String> confFiles, Map<String, String> overr
       } else if (key.equals("master")) {
         overrides.put("spark.master", value);
       } else {
-        overrides.put(key.contains(".") || section == null ? key : section + "." + key, value);
+        String top = key.contains(".") ? key.substring(0, key.indexOf('.')) : key;
+        overrides.put(topLevelSections.contains(top) || section == null ? key : section + "." + key, value);
       }
     }
     return new CommandLine(job, confFiles, overrides, help);

@@ -35,7 +35,7 @@ public final class Main {
   }
 
   static int run(String[] args) throws Exception {
-    CommandLine cli = CommandLine.parse(args, JOBS);
+    CommandLine cli = CommandLine.parse(args, JOBS, ConfigLoader.defaults().root().keySet());
     if (cli.job() == null || (cli.help() && !JOBS.containsKey(cli.job()))) {
       System.out.println(usage());
       return cli.job() == null ? 2 : 0;
@@ -53,7 +53,8 @@ public final class Main {
     LOG.info("resolved configuration:\n{}", ConfigLoader.render(config, List.of("spark", DataPrepConfig.SECTION)));
     SparkSession spark = SparkSessions.create(config, cli.job());
     try {
-      DataPrepJob.run(spark, settings, config.getConfig(DataPrepConfig.SECTION).root().unwrapped());
+      // The manifest records how the data was made; whether it replaced an older output is not part of that.
+      DataPrepJob.run(spark, settings, config.getConfig(DataPrepConfig.SECTION).withoutPath("overwrite").root().unwrapped());
       return 0;
     } finally {
       spark.stop();
