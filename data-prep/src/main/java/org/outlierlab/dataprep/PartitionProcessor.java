@@ -24,7 +24,7 @@ public final class PartitionProcessor {
   public static PrepStats run(
       PartitionPlan plan, DataPrepSettings settings, TokenizerSpec spec, String dir, Configuration conf, String attempt)
       throws IOException {
-    Tokenizer tokenizer = spec.create();
+    Tokenizer tokenizer = spec.forThisThread();
     PrepStats stats = new PrepStats();
     try (ShardWriter writer = new ShardWriter(conf, new Path(dir), plan.index(), attempt)) {
       SequenceBuilder builder = new SequenceBuilder(tokenizer, settings, plan.index(), writer, stats);

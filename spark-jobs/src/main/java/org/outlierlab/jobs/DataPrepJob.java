@@ -40,6 +40,7 @@ public final class DataPrepJob {
   /** Runs the job; returns the manifest it published. */
   public static ObjectNode run(SparkSession spark, DataPrepSettings s, Map<String, Object> resolvedConfig)
       throws IOException {
+    long start = System.nanoTime();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     TokenizerSpec spec = loadTokenizer(s, conf);
     Tokenizer tokenizer = spec.create(); // parse on the driver first: a bad file fails before any task
@@ -59,8 +60,10 @@ public final class DataPrepJob {
       ObjectNode manifest = Manifest.build(s, spec, tokenizer, stats, plan, resolvedConfig);
       Manifest.write(manifest, output.staging(), conf);
       output.publish();
+      double seconds = (System.nanoTime() - start) / 1e9;
       LOG.info("data-prep: wrote {} ({} documents, {} tokens, sequences {}, bad records {})",
           s.out(), stats.documents(), stats.tokens(), manifest.get("sequences"), manifest.get("bad_records"));
+      LOG.info(String.format(Locale.ROOT, "data-prep: done in %.2f s (%.0f tokens/s)", seconds, stats.tokens() / seconds));
       return manifest;
     }
   }

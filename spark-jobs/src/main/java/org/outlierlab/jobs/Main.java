@@ -80,8 +80,8 @@ public final class Main {
   }
 
   private static String jobHelp(String job) {
-    String section = JOBS.get(job);
-    return "bin/oflab " + job + " options (--key value; meanings and allowed values in conf/defaults.conf):\n"
-        + ConfigLoader.render(ConfigLoader.defaults(), List.of(section));
+    return "bin/oflab " + job + " [--conf FILE]... [--master URL] [--key value]...\n"
+        + "Options are the keys below (--seq_len 256, --codeparrot.text_field text), as documented in"
+        + " conf/defaults.conf:\n\n" + ConfigLoader.documentedSection(JOBS.get(job));
   }
 }

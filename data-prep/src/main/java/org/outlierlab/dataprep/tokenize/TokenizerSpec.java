@@ -37,6 +37,15 @@ public record TokenizerSpec(Kind kind, String location, byte[] file, String eodT
     return null;
   }
 
+  /** Tokenizers built on this thread, by file hash: a task thread builds GPT-2's once, not once per task. */
+  private static final ThreadLocal<java.util.Map<String, Tokenizer>> BUILT =
+      ThreadLocal.withInitial(java.util.HashMap::new);
+
+  /** This thread's tokenizer for the spec, built on first use (tokenizers are not thread-safe). */
+  public Tokenizer forThisThread() {
+    return BUILT.get().computeIfAbsent(kind + ":" + sha256() + ":" + eodToken, k -> create());
+  }
+
   public Tokenizer create() {
     try {
       return switch (kind) {

@@ -112,6 +112,35 @@ public final class ConfigLoader {
     return prev[b.length()];
   }
 
+  /** The text of a top-level section of the defaults file, comments included: a job's documented options. */
+  public static String documentedSection(String section) {
+    String text;
+    try (var in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULTS_RESOURCE)) {
+      text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("the build did not bundle " + DEFAULTS_RESOURCE, e);
+    }
+    List<String> lines = List.of(text.split("\n"));
+    int start = 0;
+    while (start < lines.size() && !lines.get(start).startsWith(section + " {")) {
+      start++;
+    }
+    while (start > 0 && lines.get(start - 1).startsWith("#")) {
+      start--; // the comment introducing the section
+    }
+    int depth = 0;
+    List<String> out = new ArrayList<>();
+    for (int i = start; i < lines.size(); i++) {
+      String line = lines.get(i);
+      out.add(line);
+      depth += line.chars().filter(c -> c == '{').count() - line.chars().filter(c -> c == '}').count();
+      if (depth == 0 && line.contains("}")) {
+        break;
+      }
+    }
+    return String.join("\n", out);
+  }
+
   /** The sections of {@code config} a job uses, rendered for the log. */
   public static String render(Config config, List<String> sections) {
     List<String> parts = new ArrayList<>();
