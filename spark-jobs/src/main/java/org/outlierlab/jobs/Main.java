@@ -61,13 +61,19 @@ public final class Main {
     }
   }
 
+  /** The message a user needs: ours speak for themselves, others keep their type. */
   private static String describe(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getMessage() == null) {
       root = root.getCause();
     }
-    String name = root instanceof java.io.FileNotFoundException ? "not found" : root.getClass().getSimpleName();
-    return name + ": " + root.getMessage();
+    if (root instanceof java.io.FileNotFoundException) {
+      return "not found: " + root.getMessage();
+    }
+    if (root instanceof AtomicDirectory.OutputExistsException || root instanceof DataPrepJob.BadInputException) {
+      return root.getMessage();
+    }
+    return root.getClass().getSimpleName() + ": " + root.getMessage();
   }
 
   private static String usage() {
