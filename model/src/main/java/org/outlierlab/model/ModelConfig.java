@@ -1,0 +1,132 @@
+package org.outlierlab.model;
+
+import java.io.Serializable;
+
+/**
+ * A decoder-only transformer: its shape and every architectural switch of PAPER.md §2. A {@link Block} preset
+ * sets the norm switches; each switch can then be changed on its own (the paper's Table 3 ablations).
+ *
+ * @param norm the kind of every norm layer the switches enable
+ * @param normBeforeQk a norm on the input of the Q and K projections (Pre-Norm attention)
+ * @param normBeforeV a norm on the input of the V projection (shared with the Q/K one when both are on)
+ * @param normBeforeMlp a norm on the input of the MLP
+ * @param normAfterResidual Post-Norm: a norm after each residual addition
+ * @param entropyRegulation what keeps attention entropy from collapsing: QK-Norm, a tanh soft cap, or nothing
+ * @param beta the scale of each residual branch before it is added (1 = standard)
+ * @param betaTrainable whether beta is a trained scalar (one per branch) rather than a constant
+ * @param alphaScaling OP's MLP input scale: a constant per layer that makes the pre-activation unit-RMS at init
+ * @param embeddingScale the token embedding is multiplied by this (50 makes the mean squared input 1 at 0.02 init)
+ */
+public record ModelConfig(
+    int vocabSize,
+    int dModel,
+    int nLayers,
+    int nHeads,
+    int seqLen,
+    Norm norm,
+    boolean normBeforeQk,
+    boolean normBeforeV,
+    boolean normBeforeMlp,
+    boolean normAfterResidual,
+    boolean finalNorm,
+    EntropyRegulation entropyRegulation,
+    double beta,
+    boolean betaTrainable,
+    boolean alphaScaling,
+    Activation activation,
+    Positions positions,
+    boolean tiedEmbeddings,
+    double embeddingScale,
+    double initStd,
+    double normEps)
+    implements Serializable {
+
+  /** The paper's block types; each is a setting of the norm switches, beta and entropy regulation. */
+  public enum Block {
+    PRE_LN,
+    POST_LN,
+    PRE_RMS,
+    PRE_SRMS,
+    OP
+  }
+
+  /** LN: mean and variance, trainable gain and bias. RMS: x / (rms + eps), trainable gain. SRMS: RMS without gain. */
+  public enum Norm {
+    LN,
+    RMS,
+    SRMS
+  }
+
+  public enum EntropyRegulation {
+    QK_NORM,
+    TANH,
+    NONE
+  }
+
+  public enum Activation {
+    RELU,
+    GELU
+  }
+
+  public enum Positions {
+    LEARNED,
+    ROPE,
+    NONE
+  }
+
+  public static final double TANH_CAP = 30.0;
+
+  public ModelConfig {
+    require(vocabSize >= 2 && dModel >= 2 && nLayers >= 1 && seqLen >= 1, "sizes must be positive");
+    require(nHeads >= 1 && dModel % nHeads == 0, "d_model " + dModel + " must be a multiple of n_heads " + nHeads);
+    require(positions != Positions.ROPE || (dModel / nHeads) % 2 == 0, "RoPE needs an even head size");
+    require(beta > 0, "beta must be positive");
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("model: " + message);
+    }
+  }
+
+  public int headSize() {
+    return dModel / nHeads;
+  }
+
+  public int mlpWidth() {
+    return 4 * dModel;
+  }
+
+  /** A preset: the block's switches at the paper's defaults (CodeParrot: ReLU, learned positions, untied). */
+  public static ModelConfig of(Block block, int vocabSize, int dModel, int nLayers, int nHeads, int seqLen) {
+    boolean pre = block == Block.PRE_LN || block == Block.PRE_RMS || block == Block.PRE_SRMS;
+    Norm norm = switch (block) {
+      case PRE_RMS -> Norm.RMS;
+      case PRE_SRMS -> Norm.SRMS;
+      default -> Norm.LN;
+    };
+    boolean op = block == Block.OP;
+    return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, pre, pre, pre, block == Block.POST_LN,
+        false, op ? EntropyRegulation.QK_NORM : EntropyRegulation.NONE, op ? 0.2 : 1.0, false, false,
+        Activation.RELU, Positions.LEARNED, false, op ? 50.0 : 1.0, 0.02, 1e-5);
+  }
+
+  public ModelConfig withBeta(double newBeta, boolean trainable) {
+    return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, normBeforeQk, normBeforeV, normBeforeMlp,
+        normAfterResidual, finalNorm, entropyRegulation, newBeta, trainable, alphaScaling, activation, positions,
+        tiedEmbeddings, embeddingScale, initStd, normEps);
+  }
+
+  public ModelConfig withStyle(Activation newActivation, Positions newPositions, boolean tied, boolean alpha) {
+    return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, normBeforeQk, normBeforeV, normBeforeMlp,
+        normAfterResidual, finalNorm, entropyRegulation, beta, betaTrainable, alpha, newActivation, newPositions,
+        tied, embeddingScale, initStd, normEps);
+  }
+
+  public ModelConfig withNorms(boolean beforeQk, boolean beforeV, boolean beforeMlp, boolean afterResidual,
+      boolean fin, EntropyRegulation regulation) {
+    return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, beforeQk, beforeV, beforeMlp,
+        afterResidual, fin, regulation, beta, betaTrainable, alphaScaling, activation, positions, tiedEmbeddings,
+        embeddingScale, initStd, normEps);
+  }
+}

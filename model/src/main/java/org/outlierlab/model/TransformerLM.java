@@ -1,0 +1,344 @@
+package org.outlierlab.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A causal decoder-only transformer language model as a SameDiff graph, every block variant of PAPER.md §2.
+ *
+ * <p>The token (and learned position) embedding lookup happens outside the graph, with its gradient
+ * scatter-added back, because SameDiff's gather gradient is broken in M2.1 and the one-hot alternative costs a
+ * dense B·T·V·d product each way. The looked-up embeddings enter the graph as the variable {@code x0}, whose
+ * gradient SameDiff returns (it returns none for placeholders). Sequences have exactly {@code seqLen} tokens;
+ * the batch size may change from call to call.
+ */
+public final class TransformerLM {
+  public static final String LOSS = "loss";
+  public static final String LOGITS = "logits";
+  public static final String EMBEDDING = "wte";
+  public static final String POSITIONS = "wpe";
+  private static final String INPUT = "x0";
+  private static final String LABELS = "labels";
+
+  private final ModelConfig c;
+  private final DataType dtype;
+  private final SameDiff sd = SameDiff.create();
+  private final INDArray wte;
+  private final INDArray wpe;
+  /** Trainable graph variables, in creation order (wte is one of them when the embedding is tied). */
+  private final List<String> graphParams = new ArrayList<>();
+  /** Names whose values {@link #forwardBackward} can return: residual streams, attention probabilities. */
+  private final List<String> sites = new ArrayList<>();
+
+  public TransformerLM(ModelConfig config, DataType dtype, long seed) {
+    this.c = config;
+    this.dtype = dtype;
+    Nd4j.getRandom().setSeed(seed);
+    wte = normal(c.vocabSize(), c.dModel());
+    wpe = c.positions() == ModelConfig.Positions.LEARNED ? normal(c.seqLen(), c.dModel()) : null;
+    build();
+  }
+
+  public ModelConfig config() {
+    return c;
+  }
+
+  public DataType dataType() {
+    return dtype;
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  private void build() {
+    int d = c.dModel();
+    SDVariable h = sd.var(INPUT, Nd4j.zeros(dtype, 1, c.seqLen(), d));
+    SDVariable mask = sd.constant("causal_mask", causalMask(c.seqLen()));
+    for (int l = 0; l < c.nLayers(); l++) {
+      String p = "h" + l + "_";
+      if (l == 0) {
+        sites.add("resid_attn_in_0"); // the input variable itself: returned from the embedding, not renamed
+      } else {
+        h = site(h, "resid_attn_in_" + l);
+      }
+      SDVariable qkIn = c.normBeforeQk() ? norm(h, p + "ln_attn") : h;
+      SDVariable vIn = !c.normBeforeV() ? h : c.normBeforeQk() ? qkIn : norm(h, p + "ln_v");
+      h = residual(h, attention(qkIn, vIn, mask, l, p), p + "attn");
+      if (c.normAfterResidual()) {
+        h = norm(h, p + "ln_post_attn");
+      }
+      h = site(h, "resid_mlp_in_" + l);
+      SDVariable mlpIn = c.normBeforeMlp() ? norm(h, p + "ln_mlp") : h;
+      h = residual(h, mlp(mlpIn, p), p + "mlp");
+      if (c.normAfterResidual()) {
+        h = norm(h, p + "ln_post_mlp");
+      }
+    }
+    if (c.finalNorm()) {
+      h = norm(h, "ln_final");
+    }
+    h = site(h, "unembed_in");
+    SDVariable flat = h.reshape(-1, d);
+    SDVariable logits;
+    if (c.tiedEmbeddings()) {
+      logits = sd.mmul(flat, param(EMBEDDING, wte), false, true, false);
+    } else {
+      logits = sd.mmul(flat, param("lm_head", normal(d, c.vocabSize())));
+    }
+    logits = logits.rename(LOGITS);
+    // Cross-entropy written out: M2.1's sparseSoftmaxCrossEntropy backprop ignores the gradient flowing into
+    // it (the mean over tokens came out as the sum; found by the finite-difference test), and its logSoftmax
+    // op fails to build. log p = z - m - log Σ exp(z - m), with m the row maximum for stability.
+    SDVariable targets = sd.placeHolder(LABELS, dtype, -1, c.vocabSize());
+    SDVariable shifted = logits.sub(logits.max(true, 1));
+    SDVariable logProbs = shifted.sub(sd.math.log(sd.math.exp(shifted).sum(true, 1)));
+    SDVariable loss = targets.mul(logProbs).sum(1).mean().neg().rename(LOSS);
+    sd.setLossVariables(loss);
+  }
+
+  private SDVariable attention(SDVariable qkIn, SDVariable vIn, SDVariable mask, int layer, String p) {
+    int d = c.dModel();
+    SDVariable q = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wq", normal(d, d))).add(param(p + "bq", zeros(d))));
+    SDVariable k = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wk", normal(d, d))).add(param(p + "bk", zeros(d))));
+    SDVariable v = heads(sd.mmul(vIn.reshape(-1, d), param(p + "wv", normal(d, d))));
+    if (c.entropyRegulation() == ModelConfig.EntropyRegulation.QK_NORM) {
+      // RMSNorm over the head dimension, one trainable gain per feature shared across heads (PAPER §2).
+      q = rms(q, param(p + "q_norm_gain", ones(c.headSize())), 3);
+      k = rms(k, param(p + "k_norm_gain", ones(c.headSize())), 3);
+    }
+    if (c.positions() == ModelConfig.Positions.ROPE) {
+      q = rope(q);
+      k = rope(k);
+    }
+    SDVariable scores = sd.mmul(q, k, false, true, false).mul(1.0 / Math.sqrt(c.headSize()));
+    if (c.entropyRegulation() == ModelConfig.EntropyRegulation.TANH) {
+      scores = sd.math.tanh(scores.div(ModelConfig.TANH_CAP)).mul(ModelConfig.TANH_CAP);
+    }
+    SDVariable probs = sd.nn.softmax(scores.add(mask), 3);
+    probs = site(probs, "attn_probs_" + layer);
+    SDVariable out = sd.permute(sd.mmul(probs, v), 0, 2, 1, 3).reshape(-1, d);
+    return sd.mmul(out, param(p + "wo", normal(d, d))).reshape(-1, c.seqLen(), d);
+  }
+
+  /** [B·T, d] → [B, H, T, head size]. */
+  private SDVariable heads(SDVariable x) {
+    return sd.permute(x.reshape(-1, c.seqLen(), c.nHeads(), c.headSize()), 0, 2, 1, 3);
+  }
+
+  private SDVariable mlp(SDVariable x, String p) {
+    int d = c.dModel();
+    SDVariable pre = sd.mmul(x.reshape(-1, d), param(p + "w1", normal(d, c.mlpWidth())));
+    if (c.alphaScaling()) {
+      pre = pre.mul(sd.constant(p + "alpha", Nd4j.scalar(dtype, 1.0)));
+    }
+    SDVariable act = c.activation() == ModelConfig.Activation.RELU ? sd.nn.relu(pre, 0) : sd.nn.gelu(pre);
+    return sd.mmul(act, param(p + "w2", normal(c.mlpWidth(), d))).reshape(-1, c.seqLen(), d);
+  }
+
+  /** h + β·branch, with β a constant or a trained scalar. */
+  private SDVariable residual(SDVariable h, SDVariable branch, String name) {
+    if (c.betaTrainable()) {
+      return h.add(branch.mul(param(name + "_beta", Nd4j.scalar(dtype, c.beta()))));
+    }
+    return c.beta() == 1.0 ? h.add(branch) : h.add(branch.mul(c.beta()));
+  }
+
+  private SDVariable norm(SDVariable x, String name) {
+    int d = c.dModel();
+    return switch (c.norm()) {
+      case LN -> {
+        SDVariable centred = x.sub(x.mean(true, 2));
+        SDVariable var = centred.mul(centred).mean(true, 2);
+        yield centred.div(sd.math.sqrt(var.add(c.normEps()))).mul(param(name + "_gain", ones(d)))
+            .add(param(name + "_bias", zeros(d)));
+      }
+      case RMS -> rms(x, param(name + "_gain", ones(d)), 2);
+      case SRMS -> rms(x, null, 2);
+    };
+  }
+
+  /** x / (rms(x) + eps) over {@code axis} (the last), times the gain if any; eps outside the root (PAPER §2). */
+  private SDVariable rms(SDVariable x, SDVariable gain, int axis) {
+    SDVariable y = x.div(sd.math.sqrt(x.mul(x).mean(true, axis)).add(c.normEps()));
+    return gain == null ? y : y.mul(gain);
+  }
+
+  /** Rotary embedding, half-split convention: x·cos + rotate_half(x)·sin, base 10000. */
+  private SDVariable rope(SDVariable x) {
+    int dh = c.headSize();
+    int half = dh / 2;
+    INDArray cos = Nd4j.create(dtype, c.seqLen(), dh);
+    INDArray sin = Nd4j.create(dtype, c.seqLen(), dh);
+    for (int t = 0; t < c.seqLen(); t++) {
+      for (int i = 0; i < half; i++) {
+        double angle = t * Math.pow(10000.0, -2.0 * i / dh);
+        cos.putScalar(t, i, Math.cos(angle));
+        cos.putScalar(t, i + half, Math.cos(angle));
+        sin.putScalar(t, i, Math.sin(angle));
+        sin.putScalar(t, i + half, Math.sin(angle));
+      }
+    }
+    INDArray rotateHalf = Nd4j.zeros(dtype, dh, dh); // [x1, x2] · R = [-x2, x1]
+    for (int i = 0; i < half; i++) {
+      rotateHalf.putScalar(i + half, i, -1.0);
+      rotateHalf.putScalar(i, i + half, 1.0);
+    }
+    SDVariable rotated = sd.mmul(x.reshape(-1, dh), sd.constant(rotateHalf)).reshape(sd.shape(x));
+    return x.mul(sd.constant(cos)).add(rotated.mul(sd.constant(sin)));
+  }
+
+  private SDVariable site(SDVariable x, String name) {
+    sites.add(name);
+    return x.rename(name);
+  }
+
+  private SDVariable param(String name, INDArray init) {
+    graphParams.add(name);
+    return sd.var(name, init);
+  }
+
+  private INDArray normal(long... shape) {
+    return Nd4j.randn(dtype, shape).muli(c.initStd());
+  }
+
+  private INDArray zeros(long n) {
+    return Nd4j.zeros(dtype, n);
+  }
+
+  private INDArray ones(long n) {
+    return Nd4j.ones(dtype, n);
+  }
+
+  private INDArray causalMask(int t) {
+    INDArray mask = Nd4j.zeros(dtype, t, t);
+    for (int i = 0; i < t; i++) {
+      for (int j = i + 1; j < t; j++) {
+        mask.putScalar(i, j, -1e9);
+      }
+    }
+    return mask;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** What one forward and backward pass gives. */
+  public record Pass(double loss, Map<String, INDArray> gradients, Map<String, INDArray> activations) {}
+
+  /**
+   * Loss, the gradient of every parameter (by {@link #parameters()} name), and the requested activation sites
+   * (see {@link #sites()}), all from one pass. {@code inputs} and {@code targets} are [B][seqLen].
+   */
+  public Pass forwardBackward(int[][] inputs, int[][] targets, Set<String> capture) {
+    INDArray x0 = embed(inputs);
+    sd.getVariable(INPUT).setArray(x0);
+    List<String> outputs = new ArrayList<>(List.of(LOSS));
+    for (String s : capture) {
+      if (!s.equals("resid_attn_in_0")) {
+        outputs.add(requireSite(s));
+      }
+    }
+    List<String> wanted = new ArrayList<>(graphParams);
+    wanted.add(INPUT);
+    var result = sd.calculateGradientsAndOutputs(Map.of(LABELS, labels(targets)), outputs, wanted);
+    Map<String, INDArray> grads = new LinkedHashMap<>();
+    for (String name : graphParams) {
+      grads.put(name, result.getGradients().get(name));
+    }
+    embeddingGradients(inputs, result.getGradients().get(INPUT), grads);
+    Map<String, INDArray> acts = new LinkedHashMap<>();
+    for (String s : capture) {
+      acts.put(s, s.equals("resid_attn_in_0") ? x0 : result.getOutputs().get(s));
+    }
+    return new Pass(result.getOutputs().get(LOSS).getDouble(0), grads, acts);
+  }
+
+  /** Logits [B·seqLen, vocab] for the inputs (no gradient). */
+  public INDArray logits(int[][] inputs) {
+    sd.getVariable(INPUT).setArray(embed(inputs));
+    return sd.output(Map.of(), LOGITS).get(LOGITS);
+  }
+
+  /** Mean next-token cross-entropy of {@code targets} given {@code inputs} (no gradient). */
+  public double loss(int[][] inputs, int[][] targets) {
+    sd.getVariable(INPUT).setArray(embed(inputs));
+    return sd.output(Map.of(LABELS, labels(targets)), LOSS).get(LOSS).getDouble(0);
+  }
+
+  /** Every trainable parameter by name: the graph's variables plus the embedding tables kept outside it. */
+  public Map<String, INDArray> parameters() {
+    Map<String, INDArray> params = new LinkedHashMap<>();
+    params.put(EMBEDDING, wte);
+    if (wpe != null) {
+      params.put(POSITIONS, wpe);
+    }
+    for (String name : graphParams) {
+      params.put(name, sd.getVariable(name).getArr());
+    }
+    return params;
+  }
+
+  /** Activation sites, in graph order: resid_attn_in_L, attn_probs_L, resid_mlp_in_L, ..., unembed_in. */
+  public List<String> sites() {
+    return List.copyOf(sites);
+  }
+
+  private String requireSite(String s) {
+    if (!sites.contains(s)) {
+      throw new IllegalArgumentException("no activation site '" + s + "'; sites: " + sites);
+    }
+    return s;
+  }
+
+  private INDArray embed(int[][] inputs) {
+    int b = inputs.length;
+    int t = c.seqLen();
+    int[] flat = new int[b * t];
+    for (int i = 0; i < b; i++) {
+      if (inputs[i].length != t) {
+        throw new IllegalArgumentException("sequences must have " + t + " tokens, got " + inputs[i].length);
+      }
+      System.arraycopy(inputs[i], 0, flat, i * t, t);
+    }
+    INDArray x = Nd4j.pullRows(wte, 1, flat).muli(c.embeddingScale()).reshape(b, t, c.dModel());
+    if (wpe != null) {
+      x.addi(wpe.reshape(1, t, c.dModel()).broadcast(b, t, c.dModel()));
+    }
+    return x;
+  }
+
+  /** dL/dwte[id] += scale · dL/dx0[b,t] for every position holding id; dL/dwpe = Σ_b dL/dx0[b]. */
+  private void embeddingGradients(int[][] inputs, INDArray dx0, Map<String, INDArray> grads) {
+    int b = inputs.length;
+    int t = c.seqLen();
+    INDArray rows = dx0.reshape(b * t, c.dModel()).mul(c.embeddingScale());
+    int[] ids = new int[b * t];
+    for (int i = 0; i < b; i++) {
+      System.arraycopy(inputs[i], 0, ids, i * t, t);
+    }
+    INDArray grad = grads.containsKey(EMBEDDING) ? grads.get(EMBEDDING).dup() : Nd4j.zeros(dtype, wte.shape());
+    grads.put(EMBEDDING, Nd4j.exec(new ScatterAdd(grad, Nd4j.createFromArray(ids), rows))[0]);
+    if (wpe != null) {
+      grads.put(POSITIONS, dx0.sum(0));
+    }
+  }
+
+  /** One-hot targets [B·seqLen, vocab]. */
+  private INDArray labels(int[][] targets) {
+    int t = c.seqLen();
+    INDArray oneHot = Nd4j.zeros(dtype, (long) targets.length * t, c.vocabSize());
+    for (int i = 0; i < targets.length; i++) {
+      for (int j = 0; j < t; j++) {
+        oneHot.putScalar((long) i * t + j, targets[i][j], 1.0);
+      }
+    }
+    return oneHot;
+  }
+}

@@ -1,0 +1,171 @@
+package org.outlierlab.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.outlierlab.model.ModelConfig.Activation;
+import org.outlierlab.model.ModelConfig.Block;
+import org.outlierlab.model.ModelConfig.EntropyRegulation;
+import org.outlierlab.model.ModelConfig.Positions;
+
+/** The model against oracles: finite differences, causality, and the structure the paper prescribes. */
+class TransformerLMTest {
+  static final int V = 11;
+  static final int D = 8;
+  static final int T = 5;
+
+  static ModelConfig tiny(Block block) {
+    return ModelConfig.of(block, V, D, 2, 2, T);
+  }
+
+  static Stream<Arguments> variants() {
+    return Stream.of(
+        Arguments.of("pre-ln", tiny(Block.PRE_LN)),
+        Arguments.of("post-ln", tiny(Block.POST_LN)),
+        Arguments.of("pre-rms", tiny(Block.PRE_RMS)),
+        Arguments.of("pre-srms", tiny(Block.PRE_SRMS)),
+        Arguments.of("op", tiny(Block.OP)),
+        Arguments.of("op-tanh-trainable-beta-gelu-rope-tied-alpha",
+            tiny(Block.OP).withNorms(false, false, false, false, false, EntropyRegulation.TANH)
+                .withBeta(0.3, true).withStyle(Activation.GELU, Positions.ROPE, true, true)),
+        Arguments.of("pre-ln-downweighted-final-norm", tiny(Block.PRE_LN).withBeta(0.2, false)
+            .withNorms(true, true, true, false, true, EntropyRegulation.NONE)),
+        Arguments.of("table3-qk-norm-and-pre-v-only", tiny(Block.PRE_LN)
+            .withNorms(false, true, false, false, false, EntropyRegulation.QK_NORM)));
+  }
+
+  static int[][] tokens(long seed, int batch) {
+    Random r = new Random(seed);
+    int[][] t = new int[batch][T];
+    for (int[] row : t) {
+      for (int i = 0; i < T; i++) {
+        row[i] = r.nextInt(4); // few distinct ids: repeated ids exercise the scatter-added embedding gradient
+      }
+    }
+    return t;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void gradientsMatchFiniteDifferences(String name, ModelConfig config) {
+    TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 42);
+    // Larger weights than N(0, 0.02) so that every path carries a signal a finite difference can see.
+    for (INDArray p : model.parameters().values()) {
+      if (p.rank() == 2) {
+        p.muli(20);
+      }
+    }
+    int[][] in = tokens(1, 2);
+    int[][] out = tokens(2, 2);
+    Map<String, INDArray> grads = model.forwardBackward(in, out, Set.of()).gradients();
+    assertEquals(model.parameters().keySet(), grads.keySet());
+    Random r = new Random(3);
+    double eps = 1e-6;
+    for (Map.Entry<String, INDArray> e : model.parameters().entrySet()) {
+      INDArray p = e.getValue();
+      INDArray g = grads.get(e.getKey());
+      assertArrayEquals(p.shape(), g.shape(), e.getKey());
+      for (int k = 0; k < Math.min(6, p.length()); k++) {
+        long i = k == 0 && e.getKey().equals(TransformerLM.EMBEDDING) ? in[0][0] * D : r.nextInt((int) p.length());
+        double original = p.getDouble(i);
+        p.putScalar(i, original + eps);
+        double plus = model.loss(in, out);
+        p.putScalar(i, original - eps);
+        double minus = model.loss(in, out);
+        p.putScalar(i, original);
+        double numeric = (plus - minus) / (2 * eps);
+        double analytic = g.getDouble(i);
+        // Relative 1e-4, plus 1e-8 absolute for the finite difference's own rounding (loss ~1e-16 / eps).
+        assertTrue(Math.abs(numeric - analytic) <= 1e-4 * (Math.abs(numeric) + Math.abs(analytic)) + 1e-8,
+            () -> name + " " + e.getKey() + "[" + i + "]: numeric " + numeric + " vs analytic " + analytic);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void aFutureTokenNeverChangesAnEarlierLogit(String name, ModelConfig config) {
+    TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 7);
+    int[][] base = tokens(5, 1);
+    INDArray before = model.logits(base);
+    for (int t = 1; t < T; t++) {
+      int[][] changed = {base[0].clone()};
+      changed[0][t] = (changed[0][t] + 1) % V;
+      INDArray after = model.logits(changed);
+      for (int pos = 0; pos < T; pos++) {
+        INDArray a = before.getRow(pos);
+        INDArray b = after.getRow(pos);
+        if (pos < t) {
+          assertEquals(a, b, name + ": token " + t + " changed the logits at " + pos);
+        } else if (pos == t) {
+          assertNotEquals(a, b, name + ": token " + t + " must change its own logits");
+        }
+      }
+    }
+  }
+
+  @Test
+  void theOpBlockHasNoNormLayersButQkNormGainsAndScaledBranches() {
+    TransformerLM op = new TransformerLM(tiny(Block.OP), DataType.DOUBLE, 1);
+    Set<String> names = op.parameters().keySet();
+    assertTrue(names.stream().noneMatch(n -> n.contains("ln_")), "OP has no norm layer: " + names);
+    assertTrue(names.contains("h0_q_norm_gain") && names.contains("h1_k_norm_gain"), names.toString());
+    assertEquals(50.0, op.config().embeddingScale());
+    assertEquals(0.2, op.config().beta());
+
+    TransformerLM preLn = new TransformerLM(tiny(Block.PRE_LN), DataType.DOUBLE, 1);
+    Set<String> pre = preLn.parameters().keySet();
+    assertTrue(pre.containsAll(Set.of("h0_ln_attn_gain", "h0_ln_attn_bias", "h0_ln_mlp_gain")), pre.toString());
+    assertFalse(pre.stream().anyMatch(n -> n.contains("q_norm")), pre.toString());
+  }
+
+  @Test
+  void betaScalesTheResidualBranchesWhereThePaperSays() {
+    // With beta -> 0 the OP block is the identity on the residual stream: every layer sees the embedding.
+    ModelConfig config = tiny(Block.OP).withBeta(1e-12, false);
+    TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 3);
+    int[][] in = tokens(9, 2);
+    Map<String, INDArray> acts = model.forwardBackward(in, in, Set.of("resid_attn_in_0", "resid_mlp_in_1", "unembed_in"))
+        .activations();
+    INDArray x0 = acts.get("resid_attn_in_0");
+    assertTrue(x0.equalsWithEps(acts.get("resid_mlp_in_1"), 1e-9));
+    assertTrue(x0.equalsWithEps(acts.get("unembed_in"), 1e-9));
+    // And the embedding is scaled by 50: its mean square is about (50 * 0.02)^2 = 1.
+    TransformerLM wide = new TransformerLM(ModelConfig.of(Block.OP, 97, 64, 1, 4, 16), DataType.DOUBLE, 3);
+    int[][] ids = new int[4][16];
+    for (int i = 0; i < 4; i++) {
+      for (int t = 0; t < 16; t++) {
+        ids[i][t] = (i * 16 + t) % 97;
+      }
+    }
+    INDArray e = wide.forwardBackward(ids, ids, Set.of("resid_attn_in_0")).activations().get("resid_attn_in_0");
+    double meanSquare = e.mul(e).meanNumber().doubleValue();
+    assertEquals(1.0, meanSquare, 0.15);
+  }
+
+  @Test
+  void capturedActivationsHaveTheResidualShape() {
+    TransformerLM model = new TransformerLM(tiny(Block.PRE_LN), DataType.FLOAT, 1);
+    int[][] in = tokens(4, 3);
+    TransformerLM.Pass pass = model.forwardBackward(in, in, Set.of("resid_attn_in_1", "unembed_in", "attn_probs_0"));
+    assertArrayEquals(new long[] {3, T, D}, pass.activations().get("resid_attn_in_1").shape());
+    assertArrayEquals(new long[] {3, T, D}, pass.activations().get("unembed_in").shape());
+    INDArray probs = pass.activations().get("attn_probs_0");
+    assertArrayEquals(new long[] {3, 2, T, T}, probs.shape());
+    assertEquals(3 * 2 * T, probs.sumNumber().doubleValue(), 1e-4, "each query's attention sums to 1");
+    assertTrue(Math.abs(pass.loss() - Math.log(V)) < 0.2, "loss at init is about ln(V): " + pass.loss());
+  }
+}
