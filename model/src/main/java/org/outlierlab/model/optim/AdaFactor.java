@@ -1,0 +1,93 @@
+package org.outlierlab.model.optim;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdaFactor as PAPER §3.2 uses it: Adam's momentum with a factored second moment. For a matrix G (m×n) it
+ * keeps row sums a ← β2·a + (1−β2)·Σ_j G², column sums c ← β2·c + (1−β2)·Σ_i G², and estimates
+ * V̂ = a·cᵀ / Σa (a rank-1 fit, O(m+n) memory); vectors and scalars keep Adam's full V. Updates are
+ * m̂/(√V̂ + ε) with bias correction, plus decoupled weight decay on matrices.
+ */
+public final class AdaFactor implements Optimizer {
+  private final double beta1;
+  private final double beta2;
+  private final double eps;
+  private final double weightDecay;
+  private final Map<String, INDArray> m = new LinkedHashMap<>();
+  /** Row sums (matrices) or the full second moment (vectors, scalars). */
+  private final Map<String, INDArray> rows = new LinkedHashMap<>();
+  private final Map<String, INDArray> cols = new LinkedHashMap<>();
+  private final StepCounter counter = new StepCounter();
+
+  public AdaFactor(double beta1, double beta2, double eps, double weightDecay) {
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+  }
+
+  @Override
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+    counter.t++;
+    double c1 = 1 - Math.pow(beta1, counter.t);
+    double c2 = 1 - Math.pow(beta2, counter.t);
+    for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      String name = e.getKey();
+      INDArray p = e.getValue();
+      INDArray g = grads.get(name);
+      INDArray mi = m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+      mi.muli(beta1).addi(g.mul(1 - beta1));
+      INDArray squared = g.mul(g);
+      INDArray vHat;
+      if (p.rank() == 2) {
+        INDArray a = rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
+        INDArray c = cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
+        a.muli(beta2).addi(squared.sum(true, 1).muli(1 - beta2));
+        c.muli(beta2).addi(squared.sum(true, 0).muli(1 - beta2));
+        vHat = a.mmul(c).divi(a.sumNumber().doubleValue()).divi(c2);
+      } else {
+        INDArray v = rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+        v.muli(beta2).addi(squared.muli(1 - beta2));
+        vHat = v.div(c2);
+      }
+      if (weightDecay != 0 && Optimizer.decays(p)) {
+        p.muli(1 - lr * weightDecay);
+      }
+      p.subi(mi.div(c1).divi(Transforms.sqrt(vHat, false).addi(eps)).muli(lr));
+    }
+  }
+
+  @Override
+  public Map<String, INDArray> state() {
+    Map<String, INDArray> s = new LinkedHashMap<>();
+    m.forEach((k, a) -> s.put("m/" + k, a));
+    rows.forEach((k, a) -> s.put("row/" + k, a));
+    cols.forEach((k, a) -> s.put("col/" + k, a));
+    counter.save(s);
+    return s;
+  }
+
+  @Override
+  public void loadState(Map<String, INDArray> state) {
+    m.clear();
+    rows.clear();
+    cols.clear();
+    state.forEach((k, a) -> {
+      int slash = k.indexOf('/');
+      if (slash > 0) {
+        Map<String, INDArray> target = switch (k.substring(0, slash)) {
+          case "m" -> m;
+          case "row" -> rows;
+          case "col" -> cols;
+          default -> throw new IllegalArgumentException("unknown AdaFactor state " + k);
+        };
+        target.put(k.substring(slash + 1), a.dup());
+      }
+    });
+    counter.load(state);
+  }
+}

@@ -1,0 +1,52 @@
+package org.outlierlab.model.optim;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** SGD with (PyTorch-style) momentum and decoupled weight decay: b ← μ·b + g, p ← p − lr·wd·p − lr·b. */
+public final class SgdMomentum implements Optimizer {
+  private final double momentum;
+  private final double weightDecay;
+  private final Map<String, INDArray> buffers = new LinkedHashMap<>();
+  private final StepCounter counter = new StepCounter();
+
+  public SgdMomentum(double momentum, double weightDecay) {
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
+  }
+
+  @Override
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+    counter.t++;
+    for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      INDArray p = e.getValue();
+      INDArray b = buffers.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
+      b.muli(momentum).addi(grads.get(e.getKey()));
+      if (weightDecay != 0 && Optimizer.decays(p)) {
+        p.muli(1 - lr * weightDecay);
+      }
+      p.subi(b.mul(lr));
+    }
+  }
+
+  @Override
+  public Map<String, INDArray> state() {
+    Map<String, INDArray> s = new LinkedHashMap<>();
+    buffers.forEach((k, a) -> s.put("momentum/" + k, a));
+    counter.save(s);
+    return s;
+  }
+
+  @Override
+  public void loadState(Map<String, INDArray> state) {
+    buffers.clear();
+    state.forEach((k, a) -> {
+      if (k.startsWith("momentum/")) {
+        buffers.put(k.substring("momentum/".length()), a.dup());
+      }
+    });
+    counter.load(state);
+  }
+}
