@@ -285,6 +285,22 @@ public final class TransformerLM {
     return params;
   }
 
+  /** Overwrites every parameter with the same-named array (e.g. from a checkpoint), checking shapes. */
+  public void loadParameters(Map<String, INDArray> values) {
+    Map<String, INDArray> params = parameters();
+    if (!params.keySet().equals(values.keySet())) {
+      throw new IllegalArgumentException("parameters do not match this model: " + values.keySet() + " vs " + params.keySet());
+    }
+    params.forEach((name, p) -> {
+      INDArray v = values.get(name);
+      if (!java.util.Arrays.equals(p.shape(), v.shape())) {
+        throw new IllegalArgumentException(name + " has shape " + java.util.Arrays.toString(v.shape())
+            + ", the model expects " + java.util.Arrays.toString(p.shape()));
+      }
+      p.assign(v);
+    });
+  }
+
   /** Activation sites, in graph order: resid_attn_in_L, attn_probs_L, resid_mlp_in_L, ..., unembed_in. */
   public List<String> sites() {
     return List.copyOf(sites);

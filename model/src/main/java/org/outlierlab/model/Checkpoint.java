@@ -1,0 +1,119 @@
+package org.outlierlab.model;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Everything needed to continue a run exactly: the step about to run, parameters, optimiser state and the
+ * trainer's own position (data order, seeds) as strings. One self-describing binary file per checkpoint.
+ */
+public record Checkpoint(long step, Map<String, INDArray> params, Map<String, INDArray> optimizerState,
+    Map<String, String> extras) {
+  private static final int MAGIC = 0x0F1AB0C1;
+  private static final int VERSION = 1;
+  private static final String PREFIX = "checkpoint-";
+
+  public void write(OutputStream out) throws IOException {
+    DataOutputStream data = new DataOutputStream(new BufferedOutputStream(out));
+    data.writeInt(MAGIC);
+    data.writeInt(VERSION);
+    data.writeLong(step);
+    writeStrings(data, extras);
+    writeArrays(data, params);
+    writeArrays(data, optimizerState);
+    data.flush();
+  }
+
+  public static Checkpoint read(InputStream in) throws IOException {
+    DataInputStream data = new DataInputStream(new BufferedInputStream(in));
+    if (data.readInt() != MAGIC) {
+      throw new IOException("not an Outlier Lab checkpoint");
+    }
+    int version = data.readInt();
+    if (version != VERSION) {
+      throw new IOException("checkpoint version " + version + " is not supported; this build reads " + VERSION);
+    }
+    long step = data.readLong();
+    Map<String, String> extras = readStrings(data);
+    return new Checkpoint(step, readArrays(data), readArrays(data), extras);
+  }
+
+  /**
+   * Writes {@code checkpoint-<step>} in {@code dir} atomically: to a hidden file first, then renamed, so a
+   * crash mid-write never leaves a file that looks complete.
+   */
+  public Path saveTo(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Path target = dir.resolve(String.format("%s%012d.bin", PREFIX, step));
+    Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      write(out);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    return target;
+  }
+
+  /** The checkpoint with the highest step in {@code dir}, if any. */
+  public static Optional<Checkpoint> latest(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    Optional<Path> newest;
+    try (Stream<Path> files = Files.list(dir)) {
+      newest = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).max(Path::compareTo);
+    }
+    if (newest.isEmpty()) {
+      return Optional.empty();
+    }
+    try (InputStream in = Files.newInputStream(newest.get())) {
+      return Optional.of(read(in));
+    }
+  }
+
+  private static void writeStrings(DataOutputStream out, Map<String, String> map) throws IOException {
+    out.writeInt(map.size());
+    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet()) {
+      out.writeUTF(e.getKey());
+      out.writeUTF(e.getValue());
+    }
+  }
+
+  private static Map<String, String> readStrings(DataInputStream in) throws IOException {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int n = in.readInt(); n > 0; n--) {
+      map.put(in.readUTF(), in.readUTF());
+    }
+    return map;
+  }
+
+  private static void writeArrays(DataOutputStream out, Map<String, INDArray> arrays) throws IOException {
+    out.writeInt(arrays.size());
+    for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+      out.writeUTF(e.getKey());
+      Nd4j.write(e.getValue(), out);
+    }
+  }
+
+  private static Map<String, INDArray> readArrays(DataInputStream in) throws IOException {
+    Map<String, INDArray> arrays = new LinkedHashMap<>();
+    for (int n = in.readInt(); n > 0; n--) {
+      arrays.put(in.readUTF(), Nd4j.read(in));
+    }
+    return arrays;
+  }
+}
