@@ -7,14 +7,14 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -57,30 +57,33 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
    * Writes {@code checkpoint-<step>} in {@code dir} atomically: to a hidden file first, then renamed, so a
    * crash mid-write never leaves a file that looks complete.
    */
-  public Path saveTo(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Path target = dir.resolve(String.format("%s%012d.bin", PREFIX, step));
-    Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(tmp)) {
+  public Path saveTo(Path dir, Configuration conf) throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    fs.mkdirs(dir);
+    Path target = new Path(dir, String.format("%s%012d.bin", PREFIX, step));
+    Path tmp = new Path(dir, "." + target.getName() + ".tmp");
+    try (OutputStream out = fs.create(tmp, true)) {
       write(out);
     }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fs.delete(target, false);
+    if (!fs.rename(tmp, target)) {
+      throw new IOException("could not rename " + tmp + " to " + target);
+    }
     return target;
   }
 
   /** The checkpoint with the highest step in {@code dir}, if any. */
-  public static Optional<Checkpoint> latest(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
+  public static Optional<Checkpoint> latest(Path dir, Configuration conf) throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    if (!fs.exists(dir)) {
       return Optional.empty();
     }
-    Optional<Path> newest;
-    try (Stream<Path> files = Files.list(dir)) {
-      newest = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).max(Path::compareTo);
-    }
+    Optional<Path> newest = java.util.Arrays.stream(fs.listStatus(dir, p -> p.getName().startsWith(PREFIX)))
+        .map(FileStatus::getPath).max(java.util.Comparator.comparing(Path::getName));
     if (newest.isEmpty()) {
       return Optional.empty();
     }
-    try (InputStream in = Files.newInputStream(newest.get())) {
+    try (InputStream in = fs.open(newest.get())) {
       return Optional.of(read(in));
     }
   }

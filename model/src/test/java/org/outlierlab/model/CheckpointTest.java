@@ -42,13 +42,16 @@ class CheckpointTest {
     TransformerLM first = new TransformerLM(CONFIG, DataType.FLOAT, 5);
     Optimizer firstOpt = new AdaFactor(0.9, 0.95, 1e-8, 0.1);
     List<Double> losses = new ArrayList<>(train(first, firstOpt, 0, 7));
-    Path file = new Checkpoint(7, first.parameters(), firstOpt.state(), Map.of("data_position", "28")).saveTo(dir);
-    assertTrue(Files.exists(file));
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    org.apache.hadoop.fs.Path hadoopDir = new org.apache.hadoop.fs.Path(dir.toString());
+    org.apache.hadoop.fs.Path file = new Checkpoint(7, first.parameters(), firstOpt.state(), Map.of("data_position", "28"))
+        .saveTo(hadoopDir, conf);
+    assertTrue(Files.exists(Path.of(file.toUri().getPath())));
     try (var files = Files.list(dir)) {
-      assertEquals(1, files.count(), "no temporary file left");
+      assertEquals(0, files.filter(p -> p.getFileName().toString().endsWith(".tmp")).count(), "no temporary file left");
     }
 
-    Checkpoint loaded = Checkpoint.latest(dir).orElseThrow();
+    Checkpoint loaded = Checkpoint.latest(hadoopDir, conf).orElseThrow();
     assertEquals(7, loaded.step());
     assertEquals("28", loaded.extras().get("data_position"));
     TransformerLM resumed = new TransformerLM(CONFIG, DataType.FLOAT, 999); // different init, then overwritten

@@ -1,0 +1,144 @@
+package org.outlierlab.dataprep.shard;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.io.api.RecordConsumer;
+import org.apache.parquet.schema.MessageType;
+
+/**
+ * Writing Outlier Lab's Parquet tables: a schema plus a function that emits one record, written to a hidden
+ * file and renamed into place on {@link AtomicFile#commit()}, so a half-written file never has its final name.
+ */
+public final class ParquetFiles {
+  private ParquetFiles() {}
+
+  /** A Parquet file being written under a temporary name. */
+  public static final class AtomicFile<T> implements AutoCloseable {
+    private final ParquetWriter<T> writer;
+    private final FileSystem fs;
+    private final Path tmp;
+    private final Path target;
+    private boolean committed;
+
+    AtomicFile(ParquetWriter<T> writer, FileSystem fs, Path tmp, Path target) {
+      this.writer = writer;
+      this.fs = fs;
+      this.tmp = tmp;
+      this.target = target;
+    }
+
+    public void write(T record) throws IOException {
+      writer.write(record);
+    }
+
+    /** Closes the file and gives it its final name, replacing any file of that name. */
+    public void commit() throws IOException {
+      writer.close();
+      fs.delete(target, false);
+      if (!fs.rename(tmp, target)) {
+        throw new IOException("could not rename " + tmp + " to " + target);
+      }
+      committed = true;
+    }
+
+    /** Abandons the file unless committed. */
+    @Override
+    public void close() throws IOException {
+      if (!committed) {
+        try {
+          writer.close();
+        } finally {
+          fs.delete(tmp, false);
+        }
+      }
+    }
+  }
+
+  /** Opens {@code target} for writing under the hidden name {@code .<name>.<attempt>.tmp} beside it. */
+  public static <T> AtomicFile<T> create(Path target, String attempt, Configuration conf, MessageType schema,
+      BiConsumer<RecordConsumer, T> emit) throws IOException {
+    Path tmp = new Path(target.getParent(), "." + target.getName() + "." + attempt + ".tmp");
+    ParquetWriter<T> writer = new Builder<>(HadoopOutputFile.fromPath(tmp, conf), schema, emit)
+        .withConf(conf)
+        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .withCompressionCodec(CompressionCodecName.SNAPPY)
+        .build();
+    return new AtomicFile<>(writer, target.getFileSystem(conf), tmp, target);
+  }
+
+  public static void addString(RecordConsumer consumer, int index, String field, String value) {
+    if (value != null) {
+      consumer.startField(field, index);
+      consumer.addBinary(Binary.fromString(value));
+      consumer.endField(field, index);
+    }
+  }
+
+  public static void addLong(RecordConsumer consumer, int index, String field, long value) {
+    consumer.startField(field, index);
+    consumer.addLong(value);
+    consumer.endField(field, index);
+  }
+
+  public static void addInt(RecordConsumer consumer, int index, String field, int value) {
+    consumer.startField(field, index);
+    consumer.addInteger(value);
+    consumer.endField(field, index);
+  }
+
+  public static void addDouble(RecordConsumer consumer, int index, String field, double value) {
+    consumer.startField(field, index);
+    consumer.addDouble(value);
+    consumer.endField(field, index);
+  }
+
+  private static final class Builder<T> extends ParquetWriter.Builder<T, Builder<T>> {
+    private final MessageType schema;
+    private final BiConsumer<RecordConsumer, T> emit;
+
+    Builder(org.apache.parquet.io.OutputFile file, MessageType schema, BiConsumer<RecordConsumer, T> emit) {
+      super(file);
+      this.schema = schema;
+      this.emit = emit;
+    }
+
+    @Override
+    protected Builder<T> self() {
+      return this;
+    }
+
+    @Override
+    protected WriteSupport<T> getWriteSupport(Configuration conf) {
+      return new WriteSupport<>() {
+        private RecordConsumer consumer;
+
+        @Override
+        public WriteContext init(Configuration configuration) {
+          return new WriteContext(schema, Map.of());
+        }
+
+        @Override
+        public void prepareForWrite(RecordConsumer recordConsumer) {
+          consumer = recordConsumer;
+        }
+
+        @Override
+        public void write(T record) {
+          consumer.startMessage();
+          emit.accept(consumer, record);
+          consumer.endMessage();
+        }
+      };
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package org.outlierlab.model.train;
+
+import java.io.IOException;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.io.api.RecordConsumer;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.outlierlab.dataprep.shard.ParquetFiles;
+
+/**
+ * Activation snapshots (DESIGN.md §5): for the first {@code probe} sequences of a captured step's batch, one
+ * row per (layer, site, token) with the token's activation vector. Sites: {@code resid_attn_in} (the residual
+ * stream entering block {@code layer}), {@code resid_mlp_in}, {@code unembed_in} (layer = number of layers),
+ * and {@code attn_entropy} (one row per layer, token_index -1, values = mean entropy per head).
+ */
+public final class Snapshots {
+  static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
+      message snapshot {
+        required binary run_id (STRING);
+        required int64 step;
+        required int32 layer;
+        required binary site (STRING);
+        required int32 token_index;
+        required group values (LIST) {
+          repeated group list {
+            required float element;
+          }
+        }
+      }
+      """);
+
+  /** A per-layer site name, e.g. resid_attn_in_3; unembed_in has no layer suffix. */
+  private static final java.util.regex.Pattern LAYERED = java.util.regex.Pattern.compile("(.*)_(\\d+)");
+
+  private record Row(String runId, long step, int layer, String site, int tokenIndex, float[] values) {}
+
+  private Snapshots() {}
+
+  /** Writes {@code <dir>/step-<step>.parquet} atomically from the activations captured at {@code step}. */
+  public static void write(String runId, long step, Map<String, INDArray> activations, int probe, int nLayers,
+      Path dir, Configuration conf) throws IOException {
+    Path target = new Path(dir, String.format("step-%012d.parquet", step));
+    try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, Snapshots::emit)) {
+      for (Map.Entry<String, INDArray> e : activations.entrySet()) {
+        java.util.regex.Matcher m = LAYERED.matcher(e.getKey());
+        boolean layered = m.matches();
+        String site = layered ? m.group(1) : e.getKey();
+        int layer = layered ? Integer.parseInt(m.group(2)) : nLayers;
+        INDArray a = e.getValue();
+        if (site.equals("attn_probs")) {
+          file.write(new Row(runId, step, layer, "attn_entropy", -1, entropyPerHead(a, probe)));
+        } else {
+          writeTokens(file, runId, step, layer, site, a, probe);
+        }
+      }
+      file.commit();
+    }
+  }
+
+  private static void writeTokens(ParquetFiles.AtomicFile<Row> file, String runId, long step, int layer, String site,
+      INDArray a, int probe) throws IOException {
+    int b = (int) Math.min(probe, a.size(0));
+    int t = (int) a.size(1);
+    float[][] rows = a.get(NDArrayIndex.interval(0, b), NDArrayIndex.all(), NDArrayIndex.all())
+        .reshape(b * (long) t, a.size(2)).toFloatMatrix();
+    for (int i = 0; i < rows.length; i++) {
+      file.write(new Row(runId, step, layer, site, i, rows[i]));
+    }
+  }
+
+  /** Mean over probe sequences and queries of −Σ p log p, per head (0·log 0 = 0). */
+  static float[] entropyPerHead(INDArray probs, int probe) {
+    int b = (int) Math.min(probe, probs.size(0));
+    int heads = (int) probs.size(1);
+    int t = (int) probs.size(2);
+    float[] out = new float[heads];
+    for (int h = 0; h < heads; h++) {
+      double sum = 0;
+      for (int i = 0; i < b; i++) {
+        float[][] p = probs.get(NDArrayIndex.point(i), NDArrayIndex.point(h), NDArrayIndex.all(), NDArrayIndex.all())
+            .toFloatMatrix();
+        for (float[] row : p) {
+          for (float v : row) {
+            if (v > 0) {
+              sum -= v * Math.log(v);
+            }
+          }
+        }
+      }
+      out[h] = (float) (sum / ((double) b * t));
+    }
+    return out;
+  }
+
+  private static void emit(RecordConsumer c, Row r) {
+    ParquetFiles.addString(c, 0, "run_id", r.runId());
+    ParquetFiles.addLong(c, 1, "step", r.step());
+    ParquetFiles.addInt(c, 2, "layer", r.layer());
+    ParquetFiles.addString(c, 3, "site", r.site());
+    ParquetFiles.addInt(c, 4, "token_index", r.tokenIndex());
+    c.startField("values", 5);
+    c.startGroup();
+    if (r.values().length > 0) {
+      c.startField("list", 0);
+      for (float v : r.values()) {
+        c.startGroup();
+        c.startField("element", 0);
+        c.addFloat(v);
+        c.endField("element", 0);
+        c.endGroup();
+      }
+      c.endField("list", 0);
+    }
+    c.endGroup();
+    c.endField("values", 5);
+  }
+}
