@@ -36,6 +36,8 @@ public final class TransformerLM {
   private final INDArray wpe;
   /** Trainable graph variables, in creation order (wte is one of them when the embedding is tied). */
   private final List<String> graphParams = new ArrayList<>();
+  /** Frozen graph variables (OP's alpha): part of the model's state, never given a gradient. */
+  private final List<String> frozen = new ArrayList<>();
   /** Names whose values {@link #forwardBackward} can return: residual streams, attention probabilities. */
   private final List<String> sites = new ArrayList<>();
 
@@ -77,7 +79,7 @@ public final class TransformerLM {
       }
       h = site(h, "resid_mlp_in_" + l);
       SDVariable mlpIn = c.normBeforeMlp() ? norm(h, p + "ln_mlp") : h;
-      h = residual(h, mlp(mlpIn, p), p + "mlp");
+      h = residual(h, mlp(mlpIn, p, l), p + "mlp");
       if (c.normAfterResidual()) {
         h = norm(h, p + "ln_post_mlp");
       }
@@ -102,6 +104,21 @@ public final class TransformerLM {
     SDVariable logProbs = shifted.sub(sd.math.log(sd.math.exp(shifted).sum(true, 1)));
     SDVariable loss = targets.mul(logProbs).sum(1).mean().neg().rename(LOSS);
     sd.setLossVariables(loss);
+    createGradientsQuietly();
+  }
+
+  /**
+   * Builds the backward graph now, with System.out silenced: M2.1's SameDiff prints a line per differentiated
+   * op to standard output (not to its logger), which would flood a job's console.
+   */
+  private void createGradientsQuietly() {
+    java.io.PrintStream out = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      sd.createGradFunction();
+    } finally {
+      System.setOut(out);
+    }
   }
 
   private SDVariable attention(SDVariable qkIn, SDVariable vIn, SDVariable mask, int layer, String p) {
@@ -133,11 +150,12 @@ public final class TransformerLM {
     return sd.permute(x.reshape(-1, c.seqLen(), c.nHeads(), c.headSize()), 0, 2, 1, 3);
   }
 
-  private SDVariable mlp(SDVariable x, String p) {
+  private SDVariable mlp(SDVariable x, String p, int layer) {
     int d = c.dModel();
     SDVariable pre = sd.mmul(x.reshape(-1, d), param(p + "w1", normal(d, c.mlpWidth())));
     if (c.alphaScaling()) {
-      pre = pre.mul(sd.constant(p + "alpha", Nd4j.scalar(dtype, 1.0)));
+      frozen.add(p + "alpha");
+      pre = site(pre.mul(sd.var(p + "alpha", Nd4j.scalar(dtype, 1.0))), "mlp_preact_" + layer);
     }
     SDVariable act = c.activation() == ModelConfig.Activation.RELU ? sd.nn.relu(pre, 0) : sd.nn.gelu(pre);
     return sd.mmul(act, param(p + "w2", normal(c.mlpWidth(), d))).reshape(-1, c.seqLen(), d);
@@ -282,7 +300,28 @@ public final class TransformerLM {
     for (String name : graphParams) {
       params.put(name, sd.getVariable(name).getArr());
     }
+    for (String name : frozen) {
+      params.put(name, sd.getVariable(name).getArr());
+    }
     return params;
+  }
+
+  /**
+   * OP's alpha (PAPER §2): layer by layer, measures the RMS of the MLP pre-activation W1·h on {@code inputs}
+   * and sets alpha = 1/RMS, so every MLP input has unit RMS at initialisation; then alpha stays frozen.
+   */
+  public void calibrateAlpha(int[][] inputs) {
+    if (!c.alphaScaling()) {
+      throw new IllegalStateException("model.alpha is off: this model has no alpha to calibrate");
+    }
+    for (int l = 0; l < c.nLayers(); l++) {
+      INDArray alpha = sd.getVariable("h" + l + "_alpha").getArr();
+      alpha.assign(1.0);
+      sd.getVariable(INPUT).setArray(embed(inputs));
+      INDArray pre = sd.output(Map.of(), "mlp_preact_" + l).get("mlp_preact_" + l);
+      double rms = Math.sqrt(pre.mul(pre).meanNumber().doubleValue());
+      alpha.assign(1.0 / rms);
+    }
   }
 
   /** Overwrites every parameter with the same-named array (e.g. from a checkpoint), checking shapes. */

@@ -71,10 +71,15 @@ class TransformerLMTest {
     int[][] in = tokens(1, 2);
     int[][] out = tokens(2, 2);
     Map<String, INDArray> grads = model.forwardBackward(in, out, Set.of()).gradients();
-    assertEquals(model.parameters().keySet(), grads.keySet());
+    Set<String> trainable = new java.util.HashSet<>(model.parameters().keySet());
+    trainable.removeIf(n -> n.endsWith("_alpha")); // frozen
+    assertEquals(trainable, grads.keySet());
     Random r = new Random(3);
     double eps = 1e-6;
     for (Map.Entry<String, INDArray> e : model.parameters().entrySet()) {
+      if (!trainable.contains(e.getKey())) {
+        continue;
+      }
       INDArray p = e.getValue();
       INDArray g = grads.get(e.getKey());
       assertArrayEquals(p.shape(), g.shape(), e.getKey());
@@ -154,6 +159,27 @@ class TransformerLMTest {
     INDArray e = wide.forwardBackward(ids, ids, Set.of("resid_attn_in_0")).activations().get("resid_attn_in_0");
     double meanSquare = e.mul(e).meanNumber().doubleValue();
     assertEquals(1.0, meanSquare, 0.15);
+  }
+
+  @Test
+  void alphaMakesEveryMlpPreActivationUnitRmsAtInit() {
+    ModelConfig config = ModelConfig.of(Block.OP, 97, 64, 3, 4, 16)
+        .withStyle(Activation.GELU, Positions.ROPE, true, true);
+    TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 4);
+    int[][] ids = new int[8][16];
+    for (int i = 0; i < 8; i++) {
+      for (int t = 0; t < 16; t++) {
+        ids[i][t] = (7 * i + 3 * t) % 97;
+      }
+    }
+    model.calibrateAlpha(ids);
+    Map<String, INDArray> acts = model.forwardBackward(ids, ids, Set.of("mlp_preact_0", "mlp_preact_1", "mlp_preact_2"))
+        .activations();
+    for (INDArray pre : acts.values()) {
+      assertEquals(1.0, Math.sqrt(pre.mul(pre).meanNumber().doubleValue()), 1e-9);
+    }
+    double alpha0 = model.parameters().get("h0_alpha").getDouble(0);
+    assertTrue(alpha0 > 1, "W1 h has RMS about sqrt(d)*0.02 < 1 at init, so alpha > 1: " + alpha0);
   }
 
   @Test

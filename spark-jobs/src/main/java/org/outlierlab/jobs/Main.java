@@ -14,8 +14,19 @@ import org.slf4j.LoggerFactory;
 /** Entry point of bin/oflab and of spark-submit: {@code <job> [options]}. */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-  /** Each job and the configuration section its short options belong to. */
-  private static final Map<String, String> JOBS = Map.of("data-prep", DataPrepConfig.SECTION);
+  /** A job: the configuration sections it reads (short options belong to the first) and what it does. */
+  private record Job(List<String> sections, JobBody body) {}
+
+  private interface JobBody {
+    void run(Config config) throws Exception;
+  }
+
+  private static final Map<String, Job> JOBS = new java.util.LinkedHashMap<>();
+
+  static {
+    JOBS.put("data-prep", new Job(List.of(DataPrepConfig.SECTION, "spark"), Main::dataPrep));
+    JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL), TrainJob::run));
+  }
 
   private Main() {}
 
@@ -35,7 +46,9 @@ public final class Main {
   }
 
   static int run(String[] args) throws Exception {
-    CommandLine cli = CommandLine.parse(args, JOBS, ConfigLoader.defaults().root().keySet());
+    Map<String, String> primarySection = new java.util.HashMap<>();
+    JOBS.forEach((name, job) -> primarySection.put(name, job.sections().get(0)));
+    CommandLine cli = CommandLine.parse(args, primarySection, ConfigLoader.defaults().root().keySet());
     if (cli.job() == null || (cli.help() && !JOBS.containsKey(cli.job()))) {
       System.out.println(usage());
       return cli.job() == null ? 2 : 0;
@@ -48,14 +61,18 @@ public final class Main {
       return 0;
     }
     Config config = ConfigLoader.load(cli.confFiles(), cli.overrides());
-    ConfigReader reader = new ConfigReader(config);
-    DataPrepSettings settings = DataPrepConfig.read(reader); // validated before Spark starts
-    LOG.info("resolved configuration:\n{}", ConfigLoader.render(config, List.of("spark", DataPrepConfig.SECTION)));
-    SparkSession spark = SparkSessions.create(config, cli.job());
+    Job job = JOBS.get(cli.job());
+    LOG.info("resolved configuration:\n{}", ConfigLoader.render(config, job.sections()));
+    job.body().run(config);
+    return 0;
+  }
+
+  private static void dataPrep(Config config) throws Exception {
+    DataPrepSettings settings = DataPrepConfig.read(new ConfigReader(config)); // validated before Spark starts
+    SparkSession spark = SparkSessions.create(config, "data-prep");
     try {
       // The manifest records how the data was made; whether it replaced an older output is not part of that.
       DataPrepJob.run(spark, settings, config.getConfig(DataPrepConfig.SECTION).withoutPath("overwrite").root().unwrapped());
-      return 0;
     } finally {
       spark.stop();
     }
@@ -70,7 +87,8 @@ public final class Main {
     if (root instanceof java.io.FileNotFoundException) {
       return "not found: " + root.getMessage();
     }
-    if (root instanceof AtomicDirectory.OutputExistsException || root instanceof DataPrepJob.BadInputException) {
+    if (root instanceof AtomicDirectory.OutputExistsException || root instanceof DataPrepJob.BadInputException
+        || root instanceof org.outlierlab.model.TrainStep.DivergedException) {
       return root.getMessage();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();
@@ -82,12 +100,18 @@ public final class Main {
                bin/oflab submit-command <job> [options]   (print the spark-submit line for a cluster)
         jobs:
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
+          train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";
   }
 
   private static String jobHelp(String job) {
-    return "bin/oflab " + job + " [--conf FILE]... [--master URL] [--key value]...\n"
-        + "Options are the keys below (--seq_len 256, --codeparrot.text_field text), as documented in"
-        + " conf/defaults.conf:\n\n" + ConfigLoader.documentedSection(JOBS.get(job));
+    List<String> sections = JOBS.get(job).sections().stream().filter(s -> !s.equals("spark")).toList();
+    StringBuilder help = new StringBuilder("bin/oflab " + job + " [--conf FILE]... [--master URL] [--key value]...\n"
+        + "Options are the keys below: --key for " + sections.get(0) + ".key, --section.key for the others;"
+        + " as documented in conf/defaults.conf:\n");
+    for (String section : sections) {
+      help.append('\n').append(ConfigLoader.documentedSection(section)).append('\n');
+    }
+    return help.toString();
   }
 }

@@ -36,6 +36,9 @@ public final class AdaFactor implements Optimizer {
     double c1 = 1 - Math.pow(beta1, counter.t);
     double c2 = 1 - Math.pow(beta2, counter.t);
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      if (!grads.containsKey(e.getKey())) {
+        continue; // frozen: no gradient, no update
+      }
       String name = e.getKey();
       INDArray p = e.getValue();
       INDArray g = grads.get(name);

@@ -32,6 +32,9 @@ public final class AdamW implements Optimizer {
     double c1 = 1 - Math.pow(beta1, counter.t);
     double c2 = 1 - Math.pow(beta2, counter.t);
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      if (!grads.containsKey(e.getKey())) {
+        continue; // frozen: no gradient, no update
+      }
       INDArray p = e.getValue();
       INDArray g = grads.get(e.getKey());
       INDArray mi = m.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));

@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * can treat matrices, vectors and scalars differently (and a later preconditioner can rotate matrices).
  */
 public interface Optimizer {
+  /** Updates every parameter that has a gradient; parameters without one (frozen) are left alone. */
   void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr);
 
   /** The full state, by name, for a checkpoint; {@link #loadState} restores it exactly. */

@@ -21,6 +21,9 @@ public final class SgdMomentum implements Optimizer {
   public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
     counter.t++;
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
+      if (!grads.containsKey(e.getKey())) {
+        continue; // frozen: no gradient, no update
+      }
       INDArray p = e.getValue();
       INDArray b = buffers.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
       b.muli(momentum).addi(grads.get(e.getKey()));

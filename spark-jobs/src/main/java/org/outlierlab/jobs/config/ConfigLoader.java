@@ -66,12 +66,22 @@ public final class ConfigLoader {
     try {
       ConfigValue existing = config.hasPath(key) ? config.getValue(key) : null;
       if (existing != null && existing.valueType() == com.typesafe.config.ConfigValueType.LIST) {
-        typed = value.isEmpty() ? List.of() : List.of(value.split(","));
+        typed = listValue(value);
       }
     } catch (ConfigException e) {
       throw new ConfigError("--" + key + ": " + e.getMessage());
     }
     return config.withValue(key, ConfigValueFactory.fromAnyRef(typed, "command line --" + key));
+  }
+
+  /** "[0, 100]" or "0,100" as HOCON (numbers stay numbers); paths like "file:/a,b" as plain strings. */
+  private static Object listValue(String value) {
+    String bracketed = value.strip().startsWith("[") ? value : "[" + value + "]";
+    try {
+      return ConfigFactory.parseString("v = " + bracketed).getList("v").unwrapped();
+    } catch (ConfigException e) {
+      return value.isEmpty() ? List.of() : List.of(value.split(","));
+    }
   }
 
   private static void rejectUnknownKeys(Config config, Config defaults) {

@@ -84,6 +84,54 @@ public final class ConfigReader {
     return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
+  /** true, false, or "default" (empty: use the preset's value). */
+  public java.util.Optional<Boolean> boolOrDefault(String key) {
+    String value = string(key);
+    return switch (value) {
+      case "default" -> java.util.Optional.empty();
+      case "true" -> java.util.Optional.of(true);
+      case "false" -> java.util.Optional.of(false);
+      default -> throw new ConfigError(key + " = '" + value + "' is not allowed; allowed: true, false, default");
+    };
+  }
+
+  /** A positive number, or "default" (empty). */
+  public java.util.OptionalDouble positiveOrDefault(String key) {
+    String value = string(key);
+    if (value.equals("default")) {
+      return java.util.OptionalDouble.empty();
+    }
+    try {
+      double d = Double.parseDouble(value);
+      if (d > 0 && Double.isFinite(d)) {
+        return java.util.OptionalDouble.of(d);
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error
+    }
+    throw new ConfigError(key + " = '" + value + "' is not allowed; allowed: a positive number, or default");
+  }
+
+  /** One of the enum's constants or "default" (empty). */
+  public <E extends Enum<E>> java.util.Optional<E> choiceOrDefault(String key, Class<E> type) {
+    if (string(key).equals("default")) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(choice(key, type));
+    } catch (ConfigError e) {
+      throw new ConfigError(e.getMessage() + ", default");
+    }
+  }
+
+  public List<Long> longList(String key) {
+    try {
+      return config.getLongList(key);
+    } catch (ConfigException e) {
+      throw wrongType(key, "a list of whole numbers, e.g. [0, 100, 1000]", e);
+    }
+  }
+
   /** A list of strings, or one string of comma-separated items; empty items are dropped. */
   public List<String> stringList(String key) {
     List<String> items = new ArrayList<>();

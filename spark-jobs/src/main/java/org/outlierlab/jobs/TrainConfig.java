@@ -1,0 +1,95 @@
+package org.outlierlab.jobs;
+
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
+import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.optim.AdaFactor;
+import org.outlierlab.model.optim.AdamW;
+import org.outlierlab.model.optim.LrSchedule;
+import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.optim.SgdMomentum;
+import org.outlierlab.model.train.TrainSettings;
+
+/** Reads and validates {@code model.*} and {@code train.*}. */
+final class TrainConfig {
+  static final String MODEL = "model";
+  static final String TRAIN = "train";
+
+  enum OptimizerKind {
+    ADAMW,
+    ADAFACTOR,
+    SGD
+  }
+
+  private TrainConfig() {}
+
+  /** The model: the block's preset, then every switch the configuration sets. */
+  static ModelConfig model(ConfigReader c, int vocabSize, int rowLength) {
+    ModelConfig.Block block = c.choice("model.block", ModelConfig.Block.class);
+    int heads = c.intBetween("model.n_heads", 1, 4096);
+    int d = c.intBetween("model.d_model", 2, 1 << 16);
+    if (d % heads != 0) {
+      throw new ConfigError("model.d_model = " + d + " is not a multiple of model.n_heads = " + heads
+          + "; allowed: d_model divisible by n_heads");
+    }
+    int seqLen = c.string("model.seq_len").equals("auto") ? rowLength - 1 : c.intBetween("model.seq_len", 1, 1 << 16);
+    ModelConfig p = ModelConfig.of(block, vocabSize, d, c.intBetween("model.n_layers", 1, 1024), heads, seqLen);
+    ModelConfig.Positions positions = c.choice("model.positions", ModelConfig.Positions.class);
+    if (positions == ModelConfig.Positions.ROPE && (d / heads) % 2 != 0) {
+      throw new ConfigError("model.positions = rope needs an even head size (d_model / n_heads), got " + d / heads);
+    }
+    return new ModelConfig(vocabSize, d, p.nLayers(), heads, p.seqLen(),
+        c.choiceOrDefault("model.norm", ModelConfig.Norm.class).orElse(p.norm()),
+        c.boolOrDefault("model.norm_before_qk").orElse(p.normBeforeQk()),
+        c.boolOrDefault("model.norm_before_v").orElse(p.normBeforeV()),
+        c.boolOrDefault("model.norm_before_mlp").orElse(p.normBeforeMlp()),
+        c.boolOrDefault("model.norm_after_residual").orElse(p.normAfterResidual()),
+        c.bool("model.final_norm"),
+        c.choiceOrDefault("model.entropy_regulation", ModelConfig.EntropyRegulation.class).orElse(p.entropyRegulation()),
+        c.positiveOrDefault("model.beta").orElse(p.beta()),
+        c.bool("model.beta_trainable"),
+        c.bool("model.alpha"),
+        c.choice("model.activation", ModelConfig.Activation.class),
+        positions,
+        c.bool("model.tied_embeddings"),
+        c.positiveOrDefault("model.embedding_scale").orElse(p.embeddingScale()),
+        c.fraction("model.init_std", 0, 10, true),
+        c.fraction("model.norm_eps", 0, 1, true));
+  }
+
+  static TrainSettings settings(ConfigReader c, String block) {
+    long steps = c.longAtLeast("train.steps", 1);
+    long warmup = Math.round(c.fraction("train.warmup_fraction", 0, 1, true) * steps);
+    String runId = c.string("train.run_id");
+    if (runId.isEmpty()) {
+      runId = block + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    } else if (!runId.matches("[A-Za-z0-9._-]+")) {
+      throw new ConfigError("train.run_id = '" + runId + "' is not allowed; allowed: letters, digits, '.', '_', '-'");
+    }
+    String runDir = c.string("train.warehouse") + "/runs/" + runId;
+    return new TrainSettings(runId, runDir, c.string("train.tokens"),
+        c.intBetween("train.batch_size", 1, 1 << 20), steps, c.longAtLeast("train.seed", Long.MIN_VALUE),
+        new LrSchedule(c.fraction("train.lr", 0, 100, true), Math.max(1, warmup), steps,
+            c.choice("train.decay", LrSchedule.Decay.class), c.fraction("train.min_lr", 0, 100, true)),
+        c.fraction("train.clip", 0, Double.MAX_VALUE, true),
+        c.longAtLeast("train.log_interval", 1), c.longAtLeast("train.eval_interval", 0),
+        c.intBetween("train.eval_batches", 1, 1 << 20), c.longAtLeast("train.checkpoint_interval", 0),
+        new HashSet<>(c.longList("train.snapshot_steps")), c.longAtLeast("train.snapshot_interval", 0),
+        c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"));
+  }
+
+  static Optimizer optimizer(ConfigReader c) {
+    double beta1 = c.fraction("train.beta1", 0, 1, false);
+    double beta2 = c.fraction("train.beta2", 0, 1, false);
+    double eps = c.fraction("train.eps", 0, 1, true);
+    double wd = c.fraction("train.weight_decay", 0, 1, true);
+    return switch (c.choice("train.optimizer", OptimizerKind.class)) {
+      case ADAMW -> new AdamW(beta1, beta2, eps, wd);
+      case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, wd);
+      case SGD -> new SgdMomentum(c.fraction("train.momentum", 0, 1, false), wd);
+    };
+  }
+}
