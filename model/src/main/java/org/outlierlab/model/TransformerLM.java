@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * the batch size may change from call to call.
  */
 public final class TransformerLM {
-  public static final String LOSS = "loss";
+  /** Sum over tokens of the next-token cross-entropy; the loss is this divided by the number of tokens. */
+  private static final String LOSS_SUM = "loss_sum";
   public static final String LOGITS = "logits";
   public static final String EMBEDDING = "wte";
   public static final String POSITIONS = "wpe";
@@ -96,14 +97,13 @@ public final class TransformerLM {
       logits = sd.mmul(flat, param("lm_head", normal(d, c.vocabSize())));
     }
     logits = logits.rename(LOGITS);
-    // Cross-entropy written out: M2.1's sparseSoftmaxCrossEntropy backprop ignores the gradient flowing into
-    // it (the mean over tokens came out as the sum; found by the finite-difference test), and its logSoftmax
-    // op fails to build. log p = z - m - log Σ exp(z - m), with m the row maximum for stability.
-    SDVariable targets = sd.placeHolder(LABELS, dtype, -1, c.vocabSize());
-    SDVariable shifted = logits.sub(logits.max(true, 1));
-    SDVariable logProbs = shifted.sub(sd.math.log(sd.math.exp(shifted).sum(true, 1)));
-    SDVariable loss = targets.mul(logProbs).sum(1).mean().neg().rename(LOSS);
-    sd.setLossVariables(loss);
+    // The loss in the graph is the SUM of per-token cross-entropies, and the mean's 1/N is applied to the
+    // gradients outside: M2.1's fused sparseSoftmaxCrossEntropy backprop ignores the gradient flowing into it
+    // (a mean came out as the sum; found by the finite-difference test), which is harmless for a plain sum,
+    // whose incoming gradient is 1. The fused op also spares the B·T·V one-hot and log-softmax tensors.
+    SDVariable labels = sd.placeHolder(LABELS, DataType.INT, -1);
+    sd.loss.sparseSoftmaxCrossEntropy(logits, labels).sum().rename(LOSS_SUM);
+    sd.setLossVariables(LOSS_SUM);
     createGradientsQuietly();
   }
 
@@ -257,7 +257,7 @@ public final class TransformerLM {
   public Pass forwardBackward(int[][] inputs, int[][] targets, Set<String> capture) {
     INDArray x0 = embed(inputs);
     sd.getVariable(INPUT).setArray(x0);
-    List<String> outputs = new ArrayList<>(List.of(LOSS));
+    List<String> outputs = new ArrayList<>(List.of(LOSS_SUM));
     for (String s : capture) {
       if (!s.equals("resid_attn_in_0")) {
         outputs.add(requireSite(s));
@@ -266,16 +266,17 @@ public final class TransformerLM {
     List<String> wanted = new ArrayList<>(graphParams);
     wanted.add(INPUT);
     var result = sd.calculateGradientsAndOutputs(Map.of(LABELS, labels(targets)), outputs, wanted);
+    double tokens = (double) inputs.length * c.seqLen();
     Map<String, INDArray> grads = new LinkedHashMap<>();
     for (String name : graphParams) {
-      grads.put(name, result.getGradients().get(name));
+      grads.put(name, result.getGradients().get(name).divi(tokens));
     }
-    embeddingGradients(inputs, result.getGradients().get(INPUT), grads);
+    embeddingGradients(inputs, result.getGradients().get(INPUT).divi(tokens), grads);
     Map<String, INDArray> acts = new LinkedHashMap<>();
     for (String s : capture) {
       acts.put(s, s.equals("resid_attn_in_0") ? x0 : result.getOutputs().get(s));
     }
-    return new Pass(result.getOutputs().get(LOSS).getDouble(0), grads, acts);
+    return new Pass(result.getOutputs().get(LOSS_SUM).getDouble(0) / tokens, grads, acts);
   }
 
   /** Logits [B·seqLen, vocab] for the inputs (no gradient). */
@@ -287,7 +288,8 @@ public final class TransformerLM {
   /** Mean next-token cross-entropy of {@code targets} given {@code inputs} (no gradient). */
   public double loss(int[][] inputs, int[][] targets) {
     sd.getVariable(INPUT).setArray(embed(inputs));
-    return sd.output(Map.of(LABELS, labels(targets)), LOSS).get(LOSS).getDouble(0);
+    double sum = sd.output(Map.of(LABELS, labels(targets)), LOSS_SUM).get(LOSS_SUM).getDouble(0);
+    return sum / ((double) inputs.length * c.seqLen());
   }
 
   /** Every trainable parameter by name: the graph's variables plus the embedding tables kept outside it. */
@@ -355,14 +357,7 @@ public final class TransformerLM {
   private INDArray embed(int[][] inputs) {
     int b = inputs.length;
     int t = c.seqLen();
-    int[] flat = new int[b * t];
-    for (int i = 0; i < b; i++) {
-      if (inputs[i].length != t) {
-        throw new IllegalArgumentException("sequences must have " + t + " tokens, got " + inputs[i].length);
-      }
-      System.arraycopy(inputs[i], 0, flat, i * t, t);
-    }
-    INDArray x = Nd4j.pullRows(wte, 1, flat).muli(c.embeddingScale()).reshape(b, t, c.dModel());
+    INDArray x = Nd4j.pullRows(wte, 1, flatten(inputs)).muli(c.embeddingScale()).reshape(b, t, c.dModel());
     if (wpe != null) {
       x.addi(wpe.reshape(1, t, c.dModel()).broadcast(b, t, c.dModel()));
     }
@@ -374,10 +369,7 @@ public final class TransformerLM {
     int b = inputs.length;
     int t = c.seqLen();
     INDArray rows = dx0.reshape(b * t, c.dModel()).mul(c.embeddingScale());
-    int[] ids = new int[b * t];
-    for (int i = 0; i < b; i++) {
-      System.arraycopy(inputs[i], 0, ids, i * t, t);
-    }
+    int[] ids = flatten(inputs);
     INDArray grad = grads.containsKey(EMBEDDING) ? grads.get(EMBEDDING).dup() : Nd4j.zeros(dtype, wte.shape());
     grads.put(EMBEDDING, Nd4j.exec(new ScatterAdd(grad, Nd4j.createFromArray(ids), rows))[0]);
     if (wpe != null) {
@@ -385,15 +377,20 @@ public final class TransformerLM {
     }
   }
 
-  /** One-hot targets [B·seqLen, vocab]. */
+  /** Target ids, flattened to [B·seqLen]. */
   private INDArray labels(int[][] targets) {
+    return Nd4j.createFromArray(flatten(targets));
+  }
+
+  private int[] flatten(int[][] rows) {
     int t = c.seqLen();
-    INDArray oneHot = Nd4j.zeros(dtype, (long) targets.length * t, c.vocabSize());
-    for (int i = 0; i < targets.length; i++) {
-      for (int j = 0; j < t; j++) {
-        oneHot.putScalar((long) i * t + j, targets[i][j], 1.0);
+    int[] flat = new int[rows.length * t];
+    for (int i = 0; i < rows.length; i++) {
+      if (rows[i].length != t) {
+        throw new IllegalArgumentException("sequences must have " + t + " tokens, got " + rows[i].length);
       }
+      System.arraycopy(rows[i], 0, flat, i * t, t);
     }
-    return oneHot;
+    return flat;
   }
 }

@@ -58,6 +58,9 @@ public final class Trainer {
       }
     }
     BatchOrder order = new BatchOrder(train.length, s.batchSize(), s.seed());
+    if (start == 0 && model.config().alphaScaling()) {
+      model.calibrateAlpha(slice(train, order.batch(0), 0, t)); // then frozen, and saved with the checkpoints
+    }
     TrainStep trainStep = new TrainStep(model, optimizer, s.schedule(), s.clipNorm());
     TrainLog log = new TrainLog(new Path(s.runDir(), "train_log"), conf);
     long runStart = System.nanoTime();
