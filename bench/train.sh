@@ -17,7 +17,7 @@ done
 : "${OFLAB_JAVA_CMD:?run this through bin/oflab bench train}"
 PYTHON=/usr/bin/python3
 "$PYTHON" -c "import torch" 2>/dev/null || { echo "bench train: needs PyTorch: apt-get install python3-torch libopenblas0-pthread" >&2; exit 2; }
-THREADS=$(nproc)
+THREADS=$(nproc --all)  # not plain nproc: it obeys the launcher's OMP_NUM_THREADS=1
 RESULTS=()
 for shape in "small 4 256 4 128 16 8192" "codeparrot-130m-b4 6 768 12 128 4 50257"; do
   # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line; shape is a list of numbers
