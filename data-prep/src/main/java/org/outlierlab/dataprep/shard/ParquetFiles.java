@@ -76,6 +76,26 @@ public final class ParquetFiles {
     return new AtomicFile<>(writer, target.getFileSystem(conf), tmp, target);
   }
 
+  /** A three-level LIST of {@code size} primitives; {@code element} adds the i-th value to the consumer. */
+  public static void addList(RecordConsumer consumer, int index, String field, int size,
+      java.util.function.IntConsumer element) {
+    consumer.startField(field, index);
+    consumer.startGroup();
+    if (size > 0) {
+      consumer.startField("list", 0);
+      for (int i = 0; i < size; i++) {
+        consumer.startGroup();
+        consumer.startField("element", 0);
+        element.accept(i);
+        consumer.endField("element", 0);
+        consumer.endGroup();
+      }
+      consumer.endField("list", 0);
+    }
+    consumer.endGroup();
+    consumer.endField(field, index);
+  }
+
   public static void addString(RecordConsumer consumer, int index, String field, String value) {
     if (value != null) {
       consumer.startField(field, index);

@@ -26,21 +26,7 @@ record SequenceRecord(long seqId, int[] tokens, DocumentInfo firstDocument) {
 
   static void emit(RecordConsumer consumer, SequenceRecord r) {
     ParquetFiles.addLong(consumer, 0, "seq_id", r.seqId());
-    consumer.startField("tokens", 1);
-    consumer.startGroup();
-    if (r.tokens().length > 0) {
-      consumer.startField("list", 0);
-      for (int token : r.tokens()) {
-        consumer.startGroup();
-        consumer.startField("element", 0);
-        consumer.addInteger(token);
-        consumer.endField("element", 0);
-        consumer.endGroup();
-      }
-      consumer.endField("list", 0);
-    }
-    consumer.endGroup();
-    consumer.endField("tokens", 1);
+    ParquetFiles.addList(consumer, 1, "tokens", r.tokens().length, i -> consumer.addInteger(r.tokens()[i]));
     ParquetFiles.addString(consumer, 2, "source", r.firstDocument().source());
     ParquetFiles.addLong(consumer, 3, "doc_index", r.firstDocument().index());
     ParquetFiles.addString(consumer, 4, "repo_name", r.firstDocument().repoName());

@@ -102,20 +102,6 @@ public final class Snapshots {
     ParquetFiles.addInt(c, 2, "layer", r.layer());
     ParquetFiles.addString(c, 3, "site", r.site());
     ParquetFiles.addInt(c, 4, "token_index", r.tokenIndex());
-    c.startField("values", 5);
-    c.startGroup();
-    if (r.values().length > 0) {
-      c.startField("list", 0);
-      for (float v : r.values()) {
-        c.startGroup();
-        c.startField("element", 0);
-        c.addFloat(v);
-        c.endField("element", 0);
-        c.endGroup();
-      }
-      c.endField("list", 0);
-    }
-    c.endGroup();
-    c.endField("values", 5);
+    ParquetFiles.addList(c, 5, "values", r.values().length, i -> c.addFloat(r.values()[i]));
   }
 }
