@@ -1,0 +1,168 @@
+package org.outlierlab.metrics;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outlier-feature statistics of one activation tensor X (N token rows × d neurons) as a mergeable
+ * accumulator: add rows in any order and partition, merge partial results, then {@link #metrics()}. Memory is
+ * O(d) plus one double per row (for the exact median of the per-row max-median ratio), or O(d²) when the
+ * feature Gram is kept; time is O(N·d), or O(N·d²) with the Gram. Definitions: PAPER.md §1.
+ */
+public final class LayerStats implements Serializable {
+  private final int d;
+  private final boolean gram;
+  private long n;
+  /** Σ_i x_ij and Σ_i x_ij² per neuron j. */
+  private final double[] sum;
+  private final double[] sumSquares;
+  /** Σ_i x_i (the row-sum vector) is {@link #sum}; Σ_i ‖x_i‖² and Σ_i ‖x_i‖⁴. */
+  private double rowNorm2;
+  private double rowNorm4;
+  /** Σ_i x_i x_iᵀ (d×d, row-major), when requested. */
+  private final double[] featureGram;
+  private final List<Double> maxMedianRatios = new ArrayList<>();
+
+  public LayerStats(int d, boolean gram) {
+    this.d = d;
+    this.gram = gram;
+    this.sum = new double[d];
+    this.sumSquares = new double[d];
+    this.featureGram = gram ? new double[d * d] : null;
+  }
+
+  public void add(float[] row) {
+    if (row.length != d) {
+      throw new IllegalArgumentException("row of " + row.length + " values in a layer of width " + d);
+    }
+    n++;
+    double norm2 = 0;
+    double[] abs = new double[d];
+    for (int j = 0; j < d; j++) {
+      double x = row[j];
+      sum[j] += x;
+      sumSquares[j] += x * x;
+      norm2 += x * x;
+      abs[j] = Math.abs(x);
+    }
+    rowNorm2 += norm2;
+    rowNorm4 += norm2 * norm2;
+    if (gram) {
+      for (int j = 0; j < d; j++) {
+        double xj = row[j];
+        int base = j * d;
+        for (int k = 0; k < d; k++) {
+          featureGram[base + k] += xj * row[k];
+        }
+      }
+    }
+    Arrays.sort(abs);
+    double median = abs[(d - 1) / 2]; // the lower middle value for even d, as torch.median
+    maxMedianRatios.add(abs[d - 1] / median);
+  }
+
+  public LayerStats merge(LayerStats o) {
+    if (o.d != d || o.gram != gram) {
+      throw new IllegalArgumentException("cannot merge statistics of different shapes");
+    }
+    n += o.n;
+    for (int j = 0; j < d; j++) {
+      sum[j] += o.sum[j];
+      sumSquares[j] += o.sumSquares[j];
+    }
+    rowNorm2 += o.rowNorm2;
+    rowNorm4 += o.rowNorm4;
+    if (gram) {
+      for (int i = 0; i < featureGram.length; i++) {
+        featureGram[i] += o.featureGram[i];
+      }
+    }
+    maxMedianRatios.addAll(o.maxMedianRatios);
+    return this;
+  }
+
+  public long rows() {
+    return n;
+  }
+
+  /**
+   * The statistics by name: {@code kurtosis} (Eq 1), {@code kurt_minus_1} (the released code's unbiased
+   * variance of the normalised mean squares), {@code kurtosis_neuron_centred}, {@code mmr_mean|median|max},
+   * {@code act_rms}, {@code signal_prop_mean} (mean off-diagonal of G = ZZᵀ/d, Z = X / act_rms); with the Gram
+   * also {@code signal_prop_rms}, {@code feat_corr_rms}, {@code gram_diag_sq} and {@code gram_offdiag_sq} (the
+   * two parts of ‖ZᵀZ‖²_F in Eq 5).
+   */
+  public Map<String, Double> metrics() {
+    Map<String, Double> m = new LinkedHashMap<>();
+    double meanSquare = rowNorm2 / ((double) n * d); // r²
+    double[] ms = new double[d];
+    double[] var = new double[d];
+    for (int j = 0; j < d; j++) {
+      ms[j] = sumSquares[j] / n / meanSquare; // m_j: mean over j is 1 by construction
+      double mean = sum[j] / n;
+      var[j] = sumSquares[j] / n - mean * mean;
+    }
+    m.put("kurtosis", meanOfSquares(ms) / square(mean(ms)));
+    m.put("kurt_minus_1", unbiasedVariance(ms));
+    m.put("kurtosis_neuron_centred", meanOfSquares(var) / square(mean(var)));
+    List<Double> sorted = new ArrayList<>(maxMedianRatios);
+    sorted.sort(Double::compare);
+    m.put("mmr_mean", sorted.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+    m.put("mmr_median", sorted.get((sorted.size() - 1) / 2));
+    m.put("mmr_max", sorted.get(sorted.size() - 1));
+    m.put("act_rms", Math.sqrt(meanSquare));
+    // Σ_{i≠i'} z_i·z_i' = ‖Σ z_i‖² − Σ ‖z_i‖², with z = x / r: O(N·d) from the row-sum vector.
+    double sumNorm2 = 0;
+    for (double s : sum) {
+      sumNorm2 += s * s;
+    }
+    double pairs = (double) n * (n - 1);
+    m.put("signal_prop_mean", (sumNorm2 - rowNorm2) / meanSquare / d / pairs);
+    if (gram) {
+      double diag = 0;
+      double offDiag = 0;
+      for (int j = 0; j < d; j++) {
+        for (int k = 0; k < d; k++) {
+          double g = featureGram[j * d + k] / meanSquare; // (ZᵀZ)_jk
+          if (j == k) {
+            diag += g * g;
+          } else {
+            offDiag += g * g;
+          }
+        }
+      }
+      m.put("gram_diag_sq", diag);
+      m.put("gram_offdiag_sq", offDiag);
+      // ‖ZZᵀ‖²_F = ‖ZᵀZ‖²_F (Eq 4); its diagonal is Σ ‖z_i‖⁴.
+      double inputOffDiag = (diag + offDiag - rowNorm4 / (meanSquare * meanSquare)) / ((double) d * d);
+      m.put("signal_prop_rms", Math.sqrt(inputOffDiag / pairs));
+      m.put("feat_corr_rms", Math.sqrt(offDiag / ((double) n * n) / ((double) d * (d - 1))));
+    }
+    return m;
+  }
+
+  private static double mean(double[] a) {
+    return Arrays.stream(a).average().orElse(Double.NaN);
+  }
+
+  private static double meanOfSquares(double[] a) {
+    return Arrays.stream(a).map(x -> x * x).average().orElse(Double.NaN);
+  }
+
+  private static double square(double x) {
+    return x * x;
+  }
+
+  private static double unbiasedVariance(double[] a) {
+    double mean = mean(a);
+    double s = 0;
+    for (double x : a) {
+      s += (x - mean) * (x - mean);
+    }
+    return s / (a.length - 1);
+  }
+}
