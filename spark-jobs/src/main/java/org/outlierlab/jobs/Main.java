@@ -26,6 +26,7 @@ public final class Main {
   static {
     JOBS.put("data-prep", new Job(List.of(DataPrepConfig.SECTION, "spark"), Main::dataPrep));
     JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL), TrainJob::run));
+    JOBS.put("metrics", new Job(List.of(MetricsJob.SECTION, "spark"), MetricsJob::run));
   }
 
   private Main() {}
@@ -101,6 +102,7 @@ public final class Main {
         jobs:
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
+          metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";
   }
 

@@ -1,0 +1,142 @@
+package org.outlierlab.jobs;
+
+import com.typesafe.config.Config;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.metrics.LayerStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * The metrics job: every snapshot row is folded, per (run, step, layer, site), into a mergeable
+ * {@link LayerStats} on the executors (no executor holds a whole snapshot; cost grows linearly with tokens),
+ * and the statistics are written in long format to {@code layer_metrics}, one partition per run, replaced on
+ * rerun.
+ */
+final class MetricsJob {
+  private static final Logger LOG = LoggerFactory.getLogger(MetricsJob.class);
+  static final String SECTION = "metrics";
+  static final StructType SCHEMA = new StructType()
+      .add("run_id", DataTypes.StringType, false)
+      .add("step", DataTypes.LongType, false)
+      .add("layer", DataTypes.IntegerType, false)
+      .add("site", DataTypes.StringType, false)
+      .add("metric", DataTypes.StringType, false)
+      .add("value", DataTypes.DoubleType, false);
+
+  private MetricsJob() {}
+
+  static void run(Config config) throws IOException {
+    ConfigReader c = new ConfigReader(config);
+    List<String> runs = c.stringList("metrics.runs");
+    List<String> sites = c.stringList("metrics.sites");
+    boolean gram = c.bool("metrics.gram");
+    String out = c.string("metrics.warehouse") + "/layer_metrics";
+    if (runs.isEmpty()) {
+      throw new ConfigError("metrics.runs is empty; allowed: run directories or warehouses");
+    }
+    SparkSession spark = SparkSessions.create(config, "metrics");
+    try {
+      List<String> snapshotDirs = snapshotDirs(runs, spark.sparkContext().hadoopConfiguration());
+      LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
+      Dataset<Row> snapshots = spark.read().parquet(snapshotDirs.toArray(new String[0]));
+      spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
+      List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
+      rows.addAll(attentionEntropy(snapshots));
+      spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
+      spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
+          .parquet(out);
+      LOG.info("metrics: wrote {} rows to {}", rows.size(), out);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Folds each (run, step, layer, site)'s token rows into one LayerStats, then lists its statistics. */
+  static List<Row> layerStatistics(Dataset<Row> snapshots, List<String> sites, boolean gram) {
+    Dataset<Row> tokens = snapshots.filter(snapshots.col("site").isin(sites.toArray()))
+        .select("run_id", "step", "layer", "site", "values");
+    JavaPairRDD<Tuple2<Tuple2<String, Long>, Tuple2<Integer, String>>, float[]> keyed = tokens.javaRDD()
+        .mapToPair(r -> new Tuple2<>(new Tuple2<>(new Tuple2<>(r.getString(0), r.getLong(1)),
+            new Tuple2<>(r.getInt(2), r.getString(3))), floats(r.getList(4))));
+    return keyed.combineByKey(
+            v -> {
+              LayerStats s = new LayerStats(v.length, gram);
+              s.add(v);
+              return s;
+            },
+            (s, v) -> {
+              s.add(v);
+              return s;
+            },
+            LayerStats::merge)
+        .flatMap(e -> {
+          List<Row> out = new ArrayList<>();
+          for (Map.Entry<String, Double> m : e._2().metrics().entrySet()) {
+            out.add(RowFactory.create(e._1()._1()._1(), e._1()._1()._2(), e._1()._2()._1(), e._1()._2()._2(),
+                m.getKey(), m.getValue()));
+          }
+          return out.iterator();
+        })
+        .collect();
+  }
+
+  /** Mean attention entropy over heads, per (run, step, layer), from the attn_entropy snapshot rows. */
+  static List<Row> attentionEntropy(Dataset<Row> snapshots) {
+    return snapshots.filter("site = 'attn_entropy'")
+        .selectExpr("run_id", "step", "layer", "'attn' AS site", "'attn_entropy' AS metric",
+            "CAST(aggregate(values, 0D, (a, v) -> a + v) / size(values) AS DOUBLE) AS value")
+        .collectAsList();
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+
+  /** Each entry's snapshots directory: a run directory itself, or every run of a warehouse. */
+  static List<String> snapshotDirs(List<String> runs, Configuration conf) throws IOException {
+    List<String> dirs = new ArrayList<>();
+    for (String run : runs) {
+      Path path = new Path(run);
+      FileSystem fs = path.getFileSystem(conf);
+      if (fs.exists(new Path(path, "snapshots"))) {
+        dirs.add(new Path(path, "snapshots").toString());
+      } else if (fs.exists(new Path(path, "runs"))) {
+        for (FileStatus r : fs.listStatus(new Path(path, "runs"))) {
+          if (fs.exists(new Path(r.getPath(), "snapshots"))) {
+            dirs.add(new Path(r.getPath(), "snapshots").toString());
+          }
+        }
+      } else {
+        throw new FileNotFoundException("metrics.runs: '" + run + "' is neither a run directory (with snapshots/) "
+            + "nor a warehouse (with runs/)");
+      }
+    }
+    if (dirs.isEmpty()) {
+      throw new FileNotFoundException("metrics.runs " + runs + " hold no snapshots; train with snapshots first");
+    }
+    return dirs;
+  }
+}

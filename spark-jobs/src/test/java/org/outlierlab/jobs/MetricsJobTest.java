@@ -1,0 +1,99 @@
+package org.outlierlab.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.FileNotFoundException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.outlierlab.metrics.LayerStats;
+import org.outlierlab.model.train.Snapshots;
+
+/** Snapshots with a planted outlier neuron and known values, written in the project's schema, through the job. */
+class MetricsJobTest {
+  @TempDir Path dir;
+  static final int B = 3;
+  static final int T = 5;
+  static final int D = 8;
+
+  /** Layer 0: only neuron 3 is non-zero (kurtosis exactly D). Layer 1: Gaussian with an outlier neuron. */
+  Map<String, float[][]> plant(String run, long step) throws Exception {
+    Random r = new Random(step);
+    float[][] layer0 = new float[B * T][D];
+    float[][] layer1 = new float[B * T][D];
+    for (int i = 0; i < B * T; i++) {
+      layer0[i][3] = 1 + i;
+      for (int j = 0; j < D; j++) {
+        layer1[i][j] = (float) (r.nextGaussian() * (j == 5 ? 20 : 1));
+      }
+    }
+    Map<String, INDArray> acts = new HashMap<>();
+    acts.put("resid_attn_in_0", Nd4j.create(layer0).reshape(B, T, D).castTo(DataType.FLOAT));
+    acts.put("resid_attn_in_1", Nd4j.create(layer1).reshape(B, T, D).castTo(DataType.FLOAT));
+    acts.put("attn_probs_0", Nd4j.valueArrayOf(new long[] {B, 2, T, T}, 1.0f / T));
+    Snapshots.write(run, step, acts, B, 2, new org.apache.hadoop.fs.Path(dir.resolve("wh/runs/" + run + "/snapshots").toString()),
+        new Configuration());
+    return Map.of("0", layer0, "1", layer1);
+  }
+
+  String[] args() {
+    return new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false",
+        "--runs", dir.resolve("wh").toString(), "--warehouse", dir.resolve("wh").toString()};
+  }
+
+  @Test
+  void statisticsOfPlantedSnapshotsMatchADirectComputationAndRerunsReplace() throws Exception {
+    Map<String, float[][]> a = plant("run-a", 0);
+    plant("run-a", 10);
+    plant("run-b", 0);
+    assertEquals(0, Main.run(args()));
+    assertEquals(0, Main.run(args())); // a rerun replaces the run's rows
+
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.read().parquet(dir.resolve("wh/layer_metrics").toString()).createOrReplaceTempView("layer_metrics");
+      Map<String, Double> m = new HashMap<>();
+      for (Row row : spark.sql("SELECT layer, metric, value FROM layer_metrics WHERE run_id = 'run-a' AND step = 0 "
+          + "AND site = 'resid_attn_in'").collectAsList()) {
+        m.put(row.getInt(0) + "/" + row.getString(1), row.getDouble(2));
+      }
+      assertEquals(D, m.get("0/kurtosis"), 1e-9, "one live neuron: kurtosis = d");
+      LayerStats direct = new LayerStats(D, true);
+      for (float[] row : a.get("1")) {
+        direct.add(row);
+      }
+      direct.metrics().forEach((k, v) -> assertEquals(v, m.get("1/" + k), 1e-9 * Math.max(1, Math.abs(v)), k));
+
+      double entropy = spark.sql("SELECT value FROM layer_metrics WHERE run_id = 'run-a' AND metric = 'attn_entropy' "
+          + "AND step = 0 AND layer = 0").first().getDouble(0);
+      assertEquals(Math.log(T), entropy, 1e-6, "uniform attention over T keys");
+
+      long perRunStep = spark.sql("SELECT count(*) FROM layer_metrics WHERE run_id = 'run-a' AND step = 0").first().getLong(0);
+      long total = spark.sql("SELECT count(*) FROM layer_metrics").first().getLong(0);
+      assertEquals(3 * perRunStep, total, "three (run, step) groups, no duplicates after the rerun");
+      List<Row> runs = spark.sql("SELECT DISTINCT run_id FROM layer_metrics ORDER BY run_id").collectAsList();
+      assertEquals(List.of("run-a", "run-b"), runs.stream().map(r -> r.getString(0)).toList());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void aPathWithoutSnapshotsIsNamed() {
+    FileNotFoundException e = assertThrows(FileNotFoundException.class, () -> Main.run(new String[] {"metrics",
+        "--master", "local[1]", "--spark.ui.enabled", "false", "--runs", dir.resolve("nothing").toString()}));
+    assertTrue(e.getMessage().contains("nothing"), e.getMessage());
+  }
+}
