@@ -14,8 +14,15 @@ import org.slf4j.LoggerFactory;
 /** Entry point of bin/oflab and of spark-submit: {@code <job> [options]}. */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-  /** A job: the configuration sections it reads (short options belong to the first) and what it does. */
-  private record Job(List<String> sections, JobBody body) {}
+  /**
+   * A job: the configuration sections it reads (short options belong to the first), what it does, and the key
+   * a bare first argument sets, if any ({@code bin/oflab sql "SELECT ..."}).
+   */
+  private record Job(List<String> sections, JobBody body, String positional) {
+    Job(List<String> sections, JobBody body) {
+      this(sections, body, null);
+    }
+  }
 
   private interface JobBody {
     void run(Config config) throws Exception;
@@ -27,6 +34,7 @@ public final class Main {
     JOBS.put("data-prep", new Job(List.of(DataPrepConfig.SECTION, "spark"), Main::dataPrep));
     JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL), TrainJob::run));
     JOBS.put("metrics", new Job(List.of(MetricsJob.SECTION, "spark"), MetricsJob::run));
+    JOBS.put("sql", new Job(List.of(SqlJob.SECTION, "spark"), SqlJob::run, "sql.query"));
   }
 
   private Main() {}
@@ -49,7 +57,7 @@ public final class Main {
   static int run(String[] args) throws Exception {
     Map<String, String> primarySection = new java.util.HashMap<>();
     JOBS.forEach((name, job) -> primarySection.put(name, job.sections().get(0)));
-    CommandLine cli = CommandLine.parse(args, primarySection, ConfigLoader.defaults().root().keySet());
+    CommandLine cli = CommandLine.parse(withPositional(args), primarySection, ConfigLoader.defaults().root().keySet());
     if (cli.job() == null || (cli.help() && !JOBS.containsKey(cli.job()))) {
       System.out.println(usage());
       return cli.job() == null ? 2 : 0;
@@ -66,6 +74,24 @@ public final class Main {
     LOG.info("resolved configuration:\n{}", ConfigLoader.render(config, job.sections()));
     job.body().run(config);
     return 0;
+  }
+
+  /** A job's one bare argument (not an option's value), as {@code --<its key> <argument>}. */
+  private static String[] withPositional(String[] args) {
+    if (args.length < 2 || !JOBS.containsKey(args[0]) || JOBS.get(args[0]).positional() == null) {
+      return args;
+    }
+    for (int i = 1; i < args.length; i++) {
+      if (!args[i].startsWith("--")) {
+        List<String> out = new java.util.ArrayList<>(List.of(args));
+        out.add(i, "--" + JOBS.get(args[0]).positional());
+        return out.toArray(new String[0]);
+      }
+      if (!args[i].contains("=") && i + 1 < args.length && !args[i + 1].startsWith("--")) {
+        i++; // the option's value
+      }
+    }
+    return args;
   }
 
   private static void dataPrep(Config config) throws Exception {
@@ -103,6 +129,7 @@ public final class Main {
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
           metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
+          sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ...")
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";
   }
 

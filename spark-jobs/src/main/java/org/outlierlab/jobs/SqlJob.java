@@ -1,0 +1,76 @@
+package org.outlierlab.jobs;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.config.ConfigReader;
+
+/**
+ * Runs a Spark SQL query over a warehouse, with its tables registered as views: {@code layer_metrics},
+ * {@code train_log} and {@code snapshots} (the last two across every run of the warehouse).
+ */
+final class SqlJob {
+  static final String SECTION = "sql";
+
+  private SqlJob() {}
+
+  static void run(Config config) throws IOException {
+    ConfigReader c = new ConfigReader(config);
+    String query = c.string("sql.query");
+    if (query.isBlank()) {
+      throw new ConfigError("sql.query is empty; allowed: a Spark SQL query, e.g. bin/oflab sql \"SELECT * FROM train_log\"");
+    }
+    int maxRows = c.intBetween("sql.max_rows", 1, 1 << 30);
+    String warehouse = c.string("sql.warehouse");
+    SparkSession spark = SparkSessions.create(config, "sql");
+    try {
+      List<String> tables = register(spark, warehouse);
+      if (tables.isEmpty()) {
+        throw new ConfigError("sql.warehouse: " + warehouse + " holds no tables yet; run data-prep, train and metrics first");
+      }
+      spark.sql(query).show(maxRows, false);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Registers every table the warehouse holds; returns their names. */
+  static List<String> register(SparkSession spark, String warehouse) throws IOException {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    List<String> registered = new ArrayList<>();
+    Path metrics = new Path(warehouse, "layer_metrics");
+    if (metrics.getFileSystem(conf).exists(metrics)) {
+      spark.read().parquet(metrics.toString()).createOrReplaceTempView("layer_metrics");
+      registered.add("layer_metrics");
+    }
+    for (String table : List.of("train_log", "snapshots")) {
+      List<String> dirs = perRun(warehouse, table, conf);
+      if (!dirs.isEmpty()) {
+        spark.read().parquet(dirs.toArray(new String[0])).createOrReplaceTempView(table);
+        registered.add(table);
+      }
+    }
+    return registered;
+  }
+
+  private static List<String> perRun(String warehouse, String table, Configuration conf) throws IOException {
+    Path runs = new Path(warehouse, "runs");
+    FileSystem fs = runs.getFileSystem(conf);
+    List<String> dirs = new ArrayList<>();
+    if (fs.exists(runs)) {
+      for (var run : fs.listStatus(runs)) {
+        Path dir = new Path(run.getPath(), table);
+        if (fs.exists(dir) && fs.listStatus(dir, p -> p.getName().endsWith(".parquet")).length > 0) {
+          dirs.add(dir.toString());
+        }
+      }
+    }
+    return dirs;
+  }
+}
