@@ -20,6 +20,8 @@ public final class LayerStats implements Serializable {
   /** Σ_i x_ij and Σ_i x_ij² per neuron j. */
   private final double[] sum;
   private final double[] sumSquares;
+  /** Σ_i (x_ij − mean_k x_ik)²: the mean squares after centring each row across the width (the released code). */
+  private final double[] sumSquaresWidthCentred;
   /** Σ_i x_i (the row-sum vector) is {@link #sum}; Σ_i ‖x_i‖² and Σ_i ‖x_i‖⁴. */
   private double rowNorm2;
   private double rowNorm4;
@@ -32,6 +34,7 @@ public final class LayerStats implements Serializable {
     this.gram = gram;
     this.sum = new double[d];
     this.sumSquares = new double[d];
+    this.sumSquaresWidthCentred = new double[d];
     this.featureGram = gram ? new double[d * d] : null;
   }
 
@@ -51,6 +54,15 @@ public final class LayerStats implements Serializable {
     }
     rowNorm2 += norm2;
     rowNorm4 += norm2 * norm2;
+    double rowMean = 0;
+    for (float x : row) {
+      rowMean += x;
+    }
+    rowMean /= d;
+    for (int j = 0; j < d; j++) {
+      double c = row[j] - rowMean;
+      sumSquaresWidthCentred[j] += c * c;
+    }
     if (gram) {
       for (int j = 0; j < d; j++) {
         double xj = row[j];
@@ -73,6 +85,7 @@ public final class LayerStats implements Serializable {
     for (int j = 0; j < d; j++) {
       sum[j] += o.sum[j];
       sumSquares[j] += o.sumSquares[j];
+      sumSquaresWidthCentred[j] += o.sumSquaresWidthCentred[j];
     }
     rowNorm2 += o.rowNorm2;
     rowNorm4 += o.rowNorm4;
@@ -91,7 +104,8 @@ public final class LayerStats implements Serializable {
 
   /**
    * The statistics by name: {@code kurtosis} (Eq 1), {@code kurt_minus_1} (the released code's unbiased
-   * variance of the normalised mean squares), {@code kurtosis_neuron_centred}, {@code mmr_mean|median|max},
+   * variance of the normalised mean squares), {@code kurtosis_neuron_centred} and {@code kurtosis_width_centred}
+   * (PAPER.md §1.6), {@code mmr_mean|median|max},
    * {@code act_rms}, {@code signal_prop_mean} (mean off-diagonal of G = ZZᵀ/d, Z = X / act_rms); with the Gram
    * also {@code signal_prop_rms}, {@code feat_corr_rms}, {@code gram_diag_sq} and {@code gram_offdiag_sq} (the
    * two parts of ‖ZᵀZ‖²_F in Eq 5).
@@ -109,6 +123,7 @@ public final class LayerStats implements Serializable {
     m.put("kurtosis", meanOfSquares(ms) / square(mean(ms)));
     m.put("kurt_minus_1", unbiasedVariance(ms));
     m.put("kurtosis_neuron_centred", meanOfSquares(var) / square(mean(var)));
+    m.put("kurtosis_width_centred", meanOfSquares(sumSquaresWidthCentred) / square(mean(sumSquaresWidthCentred)));
     List<Double> sorted = new ArrayList<>(maxMedianRatios);
     sorted.sort(Double::compare);
     m.put("mmr_mean", sorted.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));

@@ -74,6 +74,19 @@ class LayerStatsTest {
     close(Arrays.stream(var).map(v -> v * v).average().orElseThrow() / (meanVar * meanVar),
         m.get("kurtosis_neuron_centred"), "kurtosis_neuron_centred");
     close(Math.sqrt(r2), m.get("act_rms"), "act_rms");
+    double[] widthCentred = new double[d];
+    for (float[] row : x) {
+      double rowMean = 0;
+      for (float v : row) {
+        rowMean += v / (double) d;
+      }
+      for (int j = 0; j < d; j++) {
+        widthCentred[j] += (row[j] - rowMean) * (row[j] - rowMean) / n;
+      }
+    }
+    double meanWc = Arrays.stream(widthCentred).average().orElseThrow();
+    close(Arrays.stream(widthCentred).map(v -> v * v).average().orElseThrow() / (meanWc * meanWc),
+        m.get("kurtosis_width_centred"), "kurtosis_width_centred");
 
     double[] mmr = new double[n];
     for (int i = 0; i < n; i++) {
