@@ -25,7 +25,7 @@ public final class LayerStats implements Serializable {
   /** Σ_i x_i (the row-sum vector) is {@link #sum}; Σ_i ‖x_i‖² and Σ_i ‖x_i‖⁴. */
   private double rowNorm2;
   private double rowNorm4;
-  /** Σ_i x_i x_iᵀ (d×d, row-major), when requested. */
+  /** Σ_i x_i x_iᵀ (d×d, row-major; only k ≥ j is accumulated, the Gram being symmetric), when requested. */
   private final double[] featureGram;
   private final List<Double> maxMedianRatios = new ArrayList<>();
 
@@ -64,11 +64,15 @@ public final class LayerStats implements Serializable {
       sumSquaresWidthCentred[j] += c * c;
     }
     if (gram) {
+      double[] x = new double[d];
       for (int j = 0; j < d; j++) {
-        double xj = row[j];
+        x[j] = row[j];
+      }
+      for (int j = 0; j < d; j++) {
+        double xj = x[j];
         int base = j * d;
-        for (int k = 0; k < d; k++) {
-          featureGram[base + k] += xj * row[k];
+        for (int k = j; k < d; k++) {
+          featureGram[base + k] += xj * x[k];
         }
       }
     }
@@ -141,12 +145,12 @@ public final class LayerStats implements Serializable {
       double diag = 0;
       double offDiag = 0;
       for (int j = 0; j < d; j++) {
-        for (int k = 0; k < d; k++) {
-          double g = featureGram[j * d + k] / meanSquare; // (ZᵀZ)_jk
+        for (int k = j; k < d; k++) {
+          double g = featureGram[j * d + k] / meanSquare; // (ZᵀZ)_jk, stored once for the pair (j, k)
           if (j == k) {
             diag += g * g;
           } else {
-            offDiag += g * g;
+            offDiag += 2 * g * g;
           }
         }
       }
