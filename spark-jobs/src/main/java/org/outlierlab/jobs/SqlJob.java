@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a Spark SQL query over a warehouse, with its tables registered as views: {@code layer_metrics},
- * {@code train_log} and {@code snapshots} (the last two across every run of the warehouse).
+ * {@code train_log}, {@code snapshots} and {@code runs} (the last three across every run of the warehouse).
  */
 final class SqlJob {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJob.class);
@@ -50,11 +50,11 @@ final class SqlJob {
       spark.read().parquet(metrics.toString()).createOrReplaceTempView("layer_metrics");
       registered.add("layer_metrics");
     }
-    for (String table : List.of("train_log", "snapshots")) {
-      List<String> dirs = perRun(warehouse, table, conf);
+    for (String[] table : new String[][] {{"train_log", "train_log"}, {"snapshots", "snapshots"}, {"runs", "run_info"}}) {
+      List<String> dirs = perRun(warehouse, table[1], conf);
       if (!dirs.isEmpty()) {
-        spark.read().parquet(dirs.toArray(new String[0])).createOrReplaceTempView(table);
-        registered.add(table);
+        spark.read().parquet(dirs.toArray(new String[0])).createOrReplaceTempView(table[0]);
+        registered.add(table[0]);
       }
     }
     return registered;

@@ -18,7 +18,9 @@ import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.train.RunInfo;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.Trainer;
 import org.slf4j.Logger;
@@ -60,13 +62,27 @@ final class TrainJob {
     if (resume && !fs.exists(runDir)) {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
-    writeConfig(config, new Path(runDir, "config.conf"), fs);
+    String resolved = writeConfig(config, new Path(runDir, "config.conf"), fs);
+    String block = c.string("model.block");
+    String started = java.time.Instant.now().toString();
     TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
     long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
     LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} x {} tokens", settings.runId(), runDir,
         c.string("model.block"), params, settings.steps(), settings.batchSize(), modelConfig.seqLen());
-    Trainer.Summary summary = new Trainer(model, optimizer, settings, conf, line -> System.err.println("[train] " + line))
-        .run(resume);
+    new RunInfo(settings.runId(), block, resolved, "running", started, null, 0, 0, Double.NaN, Double.NaN)
+        .write(settings.runDir(), conf);
+    long start = System.nanoTime();
+    Trainer.Summary summary;
+    try {
+      summary = new Trainer(model, optimizer, settings, conf, line -> System.err.println("[train] " + line)).run(resume);
+    } catch (IOException | RuntimeException e) {
+      String status = e instanceof TrainStep.DivergedException ? "diverged" : "failed";
+      new RunInfo(settings.runId(), block, resolved, status, started, java.time.Instant.now().toString(), 0,
+          (System.nanoTime() - start) / 1e9, Double.NaN, Double.NaN).write(settings.runDir(), conf);
+      throw e;
+    }
+    new RunInfo(settings.runId(), block, resolved, "finished", started, java.time.Instant.now().toString(),
+        summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss()).write(settings.runDir(), conf);
     LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s; last loss %.4f, validation loss %.4f; run in %s",
         summary.seconds(), summary.lastLoss(), summary.lastValLoss(), runDir));
     return summary;
@@ -85,7 +101,8 @@ final class TrainJob {
     }
   }
 
-  private static void writeConfig(Config config, Path target, FileSystem fs) throws IOException {
+  /** Writes the resolved model and train sections to {@code target}; returns the text. */
+  private static String writeConfig(Config config, Path target, FileSystem fs) throws IOException {
     String text = List.of(TrainConfig.MODEL, TrainConfig.TRAIN).stream()
         .map(s -> s + " " + config.getConfig(s).root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false)))
         .reduce("", (a, b) -> a + b + "\n");
@@ -93,5 +110,6 @@ final class TrainJob {
     try (OutputStream out = fs.create(target, true)) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     }
+    return text;
   }
 }

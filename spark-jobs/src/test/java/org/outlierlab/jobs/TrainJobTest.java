@@ -63,6 +63,14 @@ class TrainJobTest {
         assertEquals(2 * 16L, r.getLong(3), "probe 2 sequences of 16 tokens");
         assertEquals(16, r.getInt(4), "d_model values per token");
       }
+      assertEquals(List.of("train_log", "snapshots", "runs"), SqlJob.register(spark, dir.resolve("wh").toString()));
+      Row info = spark.sql("SELECT run_id, block, status, steps, last_loss IS NOT NULL, config FROM runs").first();
+      assertEquals("tiny", info.getString(0));
+      assertEquals("op", info.getString(1));
+      assertEquals("finished", info.getString(2));
+      assertEquals(12L, info.getLong(3));
+      assertTrue(info.getBoolean(4));
+      assertTrue(info.getString(5).contains("block=op"), info.getString(5));
       List<Row> log = spark.sql("SELECT step, loss, val_loss FROM train_log ORDER BY step").collectAsList();
       assertEquals(List.of(3L, 5L, 7L, 11L), log.stream().map(r -> r.getLong(0)).toList());
       assertTrue(log.stream().allMatch(r -> Double.isFinite(r.getDouble(1))));
