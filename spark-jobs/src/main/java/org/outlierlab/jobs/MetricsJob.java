@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -124,11 +123,7 @@ final class MetricsJob {
       if (fs.exists(new Path(path, "snapshots"))) {
         dirs.add(new Path(path, "snapshots").toString());
       } else if (fs.exists(new Path(path, "runs"))) {
-        for (FileStatus r : fs.listStatus(new Path(path, "runs"))) {
-          if (fs.exists(new Path(r.getPath(), "snapshots"))) {
-            dirs.add(new Path(r.getPath(), "snapshots").toString());
-          }
-        }
+        dirs.addAll(SqlJob.runTables(run, "snapshots", conf));
       } else {
         throw new FileNotFoundException("metrics.runs: '" + run + "' is neither a run directory (with snapshots/) "
             + "nor a warehouse (with runs/)");

@@ -51,7 +51,7 @@ final class SqlJob {
       registered.add("layer_metrics");
     }
     for (String[] table : new String[][] {{"train_log", "train_log"}, {"snapshots", "snapshots"}, {"runs", "run_info"}}) {
-      List<String> dirs = perRun(warehouse, table[1], conf);
+      List<String> dirs = runTables(warehouse, table[1], conf);
       if (!dirs.isEmpty()) {
         spark.read().parquet(dirs.toArray(new String[0])).createOrReplaceTempView(table[0]);
         registered.add(table[0]);
@@ -60,7 +60,8 @@ final class SqlJob {
     return registered;
   }
 
-  private static List<String> perRun(String warehouse, String table, Configuration conf) throws IOException {
+  /** {@code <warehouse>/runs/<run>/<table>} for every run that has written Parquet files to it. */
+  static List<String> runTables(String warehouse, String table, Configuration conf) throws IOException {
     Path runs = new Path(warehouse, "runs");
     FileSystem fs = runs.getFileSystem(conf);
     List<String> dirs = new ArrayList<>();

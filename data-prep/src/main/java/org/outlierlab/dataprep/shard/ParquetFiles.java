@@ -96,6 +96,17 @@ public final class ParquetFiles {
     consumer.endField(field, index);
   }
 
+  /** Writes {@code records} as the whole of {@code target}, atomically. */
+  public static <T> void write(Path target, Configuration conf, MessageType schema, BiConsumer<RecordConsumer, T> emit,
+      Iterable<T> records) throws IOException {
+    try (AtomicFile<T> file = create(target, "w", conf, schema, emit)) {
+      for (T record : records) {
+        file.write(record);
+      }
+      file.commit();
+    }
+  }
+
   public static void addString(RecordConsumer consumer, int index, String field, String value) {
     if (value != null) {
       consumer.startField(field, index);

@@ -32,11 +32,8 @@ public record RunInfo(String runId, String block, String config, String status, 
       """);
 
   public void write(String runDir, Configuration conf) throws IOException {
-    Path target = new Path(new Path(runDir, "run_info"), "part-0.parquet");
-    try (ParquetFiles.AtomicFile<RunInfo> file = ParquetFiles.create(target, "w", conf, SCHEMA, RunInfo::emit)) {
-      file.write(this);
-      file.commit();
-    }
+    ParquetFiles.write(new Path(new Path(runDir, "run_info"), "part-0.parquet"), conf, SCHEMA, RunInfo::emit,
+        java.util.List.of(this));
   }
 
   private static void emit(RecordConsumer c, RunInfo r) {

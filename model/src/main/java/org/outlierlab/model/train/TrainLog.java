@@ -51,12 +51,7 @@ public final class TrainLog {
       return;
     }
     Path target = new Path(dir, String.format("part-%012d.parquet", pending.get(0).step()));
-    try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, TrainLog::emit)) {
-      for (Row r : pending) {
-        file.write(r);
-      }
-      file.commit();
-    }
+    ParquetFiles.write(target, conf, SCHEMA, TrainLog::emit, pending);
     pending.clear();
   }
 
