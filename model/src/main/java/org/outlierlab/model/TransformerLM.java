@@ -5,8 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
@@ -41,11 +43,18 @@ public final class TransformerLM {
   private final List<String> frozen = new ArrayList<>();
   /** Names whose values {@link #forwardBackward} can return: residual streams, attention probabilities. */
   private final List<String> sites = new ArrayList<>();
+  /** Recycles the training pass's arrays from step to step (see {@link StepArrayPool}). */
+  private final StepArrayPool passMemory = new StepArrayPool();
+  /**
+   * Draws the initial weights, in creation order. Java's generator, not ND4J's: M2.1's randn after
+   * {@code Nd4j.getRandom().setSeed(s)} gave different values on every call, and CPU and GPU backends would differ.
+   */
+  private final SplittableRandom initRandom;
 
   public TransformerLM(ModelConfig config, DataType dtype, long seed) {
     this.c = config;
     this.dtype = dtype;
-    Nd4j.getRandom().setSeed(seed);
+    this.initRandom = new SplittableRandom(seed);
     wte = normal(c.vocabSize(), c.dModel());
     wpe = c.positions() == ModelConfig.Positions.LEARNED ? normal(c.seqLen(), c.dModel()) : null;
     build();
@@ -223,8 +232,21 @@ public final class TransformerLM {
     return sd.var(name, init);
   }
 
+  /** N(0, initStd²) values of the given shape. */
   private INDArray normal(long... shape) {
-    return Nd4j.randn(dtype, shape).muli(c.initStd());
+    int n = Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact));
+    if (dtype == DataType.DOUBLE) {
+      double[] values = new double[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = initRandom.nextGaussian() * c.initStd();
+      }
+      return Nd4j.create(values, shape, 'c');
+    }
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) (initRandom.nextGaussian() * c.initStd());
+    }
+    return Nd4j.create(values, shape, 'c').castTo(dtype);
   }
 
   private INDArray zeros(long n) {
@@ -252,9 +274,11 @@ public final class TransformerLM {
 
   /**
    * Loss, the gradient of every parameter (by {@link #parameters()} name), and the requested activation sites
-   * (see {@link #sites()}), all from one pass. {@code inputs} and {@code targets} are [B][seqLen].
+   * (see {@link #sites()}), all from one pass. {@code inputs} and {@code targets} are [B][seqLen]. The returned
+   * arrays are valid until the next call, which reuses their memory.
    */
   public Pass forwardBackward(int[][] inputs, int[][] targets, Set<String> capture) {
+    usePassMemory();
     INDArray x0 = embed(inputs);
     sd.getVariable(INPUT).setArray(x0);
     List<String> outputs = new ArrayList<>(List.of(LOSS_SUM));
@@ -279,6 +303,17 @@ public final class TransformerLM {
     return new Pass(result.getOutputs().get(LOSS_SUM).getDouble(0) / tokens, grads, acts);
   }
 
+  /** Makes this thread's gradient session allocate from {@link #passMemory}, and starts a new pass there. */
+  private void usePassMemory() {
+    SameDiff gradient = sd.getFunction("grad"); // SameDiff.GRAD_FN_KEY, built in createGradientsQuietly
+    InferenceSession session = gradient.getSessions()
+        .computeIfAbsent(Thread.currentThread().getId(), id -> new InferenceSession(gradient));
+    if (session.getMmgr() != passMemory) {
+      session.setMmgr(passMemory);
+    }
+    passMemory.nextPass();
+  }
+
   /** Logits [B·seqLen, vocab] for the inputs (no gradient). */
   public INDArray logits(int[][] inputs) {
     sd.getVariable(INPUT).setArray(embed(inputs));
@@ -295,7 +330,7 @@ public final class TransformerLM {
   /** Every trainable parameter by name: the graph's variables plus the embedding tables kept outside it. */
   public Map<String, INDArray> parameters() {
     Map<String, INDArray> params = new LinkedHashMap<>();
-    params.put(EMBEDDING, wte);
+    params.put(EMBEDDING, embeddingTable());
     if (wpe != null) {
       params.put(POSITIONS, wpe);
     }
@@ -354,24 +389,52 @@ public final class TransformerLM {
     return s;
   }
 
+  /** The token embedding table; when tied, the graph variable itself (SameDiff may have copied the initial array). */
+  private INDArray embeddingTable() {
+    return c.tiedEmbeddings() ? sd.getVariable(EMBEDDING).getArr() : wte;
+  }
+
   private INDArray embed(int[][] inputs) {
     int b = inputs.length;
     int t = c.seqLen();
-    INDArray x = Nd4j.pullRows(wte, 1, flatten(inputs)).muli(c.embeddingScale()).reshape(b, t, c.dModel());
+    INDArray x = Nd4j.pullRows(embeddingTable(), 1, flatten(inputs)).muli(c.embeddingScale()).reshape(b, t, c.dModel());
     if (wpe != null) {
       x.addi(wpe.reshape(1, t, c.dModel()).broadcast(b, t, c.dModel()));
     }
     return x;
   }
 
-  /** dL/dwte[id] += scale · dL/dx0[b,t] for every position holding id; dL/dwpe = Σ_b dL/dx0[b]. */
+  /**
+   * dL/dwte[id] += scale · Σ dL/dx0[b,t] over the positions holding id; dL/dwpe = Σ_b dL/dx0[b]. The rows of one
+   * id are summed here, in position order, and each id's sum is added once: libnd4j's multi-threaded scatter-add
+   * of repeated ids is not reproducible from run to run.
+   */
   private void embeddingGradients(int[][] inputs, INDArray dx0, Map<String, INDArray> grads) {
-    int b = inputs.length;
-    int t = c.seqLen();
-    INDArray rows = dx0.reshape(b * t, c.dModel()).mul(c.embeddingScale());
+    int d = c.dModel();
     int[] ids = flatten(inputs);
-    INDArray grad = grads.containsKey(EMBEDDING) ? grads.get(EMBEDDING).dup() : Nd4j.zeros(dtype, wte.shape());
-    grads.put(EMBEDDING, Nd4j.exec(new ScatterAdd(grad, Nd4j.createFromArray(ids), rows))[0]);
+    double[] rows = dx0.dup('c').data().asDouble(); // dup: SameDiff may return a view of a larger buffer
+    Map<Integer, Integer> slot = new LinkedHashMap<>();
+    for (int id : ids) {
+      slot.putIfAbsent(id, slot.size());
+    }
+    double[] sums = new double[slot.size() * d];
+    for (int i = 0; i < ids.length; i++) {
+      int to = slot.get(ids[i]) * d;
+      for (int j = 0; j < d; j++) {
+        sums[to + j] += rows[i * d + j];
+      }
+    }
+    INDArray perId = Nd4j.createFromArray(sums).reshape(slot.size(), d).muli(c.embeddingScale()).castTo(dtype);
+    int[] unique = slot.keySet().stream().mapToInt(Integer::intValue).toArray();
+    // In place, into this pass's memory: the tied unembedding's gradient (copied when SameDiff returned it as a
+    // transposed view, which scatter-add would misread), or a zeroed array of the table's shape.
+    INDArray tied = grads.get(EMBEDDING);
+    INDArray grad = tied == null ? passMemory.allocate(true, dtype, wte.shape()).assign(0)
+        : tied.dup('c');
+    ScatterAdd add = new ScatterAdd(grad, Nd4j.createFromArray(unique), perId);
+    add.addOutputArgument(grad);
+    Nd4j.exec(add);
+    grads.put(EMBEDDING, grad);
     if (wpe != null) {
       grads.put(POSITIONS, dx0.sum(0));
     }

@@ -43,21 +43,19 @@ public final class AdaFactor implements Optimizer {
       INDArray p = e.getValue();
       INDArray g = grads.get(name);
       INDArray mi = m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+      if (p.rank() != 2) {
+        // vectors and scalars: plain Adam (no decay, Optimizer.decays is false for them)
+        AdamW.adamUpdate(p, g, mi, rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p)), lr, beta1, beta2, eps, counter.t);
+        continue;
+      }
       mi.muli(beta1).addi(g.mul(1 - beta1));
       INDArray squared = g.mul(g);
-      INDArray vHat;
-      if (p.rank() == 2) {
-        INDArray a = rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
-        INDArray c = cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
-        a.muli(beta2).addi(squared.sum(true, 1).muli(1 - beta2));
-        c.muli(beta2).addi(squared.sum(true, 0).muli(1 - beta2));
-        vHat = a.mmul(c).divi(a.sumNumber().doubleValue()).divi(c2);
-      } else {
-        INDArray v = rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
-        v.muli(beta2).addi(squared.muli(1 - beta2));
-        vHat = v.div(c2);
-      }
-      if (weightDecay != 0 && Optimizer.decays(p)) {
+      INDArray a = rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
+      INDArray c = cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
+      a.muli(beta2).addi(squared.sum(true, 1).muli(1 - beta2));
+      c.muli(beta2).addi(squared.sum(true, 0).muli(1 - beta2));
+      INDArray vHat = a.mmul(c).divi(a.sumNumber().doubleValue()).divi(c2);
+      if (weightDecay != 0) {
         p.muli(1 - lr * weightDecay);
       }
       p.subi(mi.div(c1).divi(Transforms.sqrt(vHat, false).addi(eps)).muli(lr));

@@ -3,8 +3,8 @@ package org.outlierlab.model.optim;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter), as PyTorch's AdamW: p ← p − lr·wd·p (matrices
@@ -29,24 +29,31 @@ public final class AdamW implements Optimizer {
   @Override
   public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
     counter.t++;
-    double c1 = 1 - Math.pow(beta1, counter.t);
-    double c2 = 1 - Math.pow(beta2, counter.t);
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
       if (!grads.containsKey(e.getKey())) {
         continue; // frozen: no gradient, no update
       }
       INDArray p = e.getValue();
-      INDArray g = grads.get(e.getKey());
       INDArray mi = m.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
       INDArray vi = v.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
       if (weightDecay != 0 && Optimizer.decays(p)) {
         p.muli(1 - lr * weightDecay);
       }
-      mi.muli(beta1).addi(g.mul(1 - beta1));
-      vi.muli(beta2).addi(g.mul(g).muli(1 - beta2));
-      INDArray denominator = Transforms.sqrt(vi.div(c2), false).addi(eps);
-      p.subi(mi.div(c1).divi(denominator).muli(lr));
+      adamUpdate(p, grads.get(e.getKey()), mi, vi, lr, beta1, beta2, eps, counter.t);
     }
+  }
+
+  /**
+   * One Adam step at 1-based step {@code t} on p, m and v in place, with ND4J's fused updater: one pass over
+   * memory instead of a dozen element-wise ops with temporaries (for 130M parameters, seconds per step). The
+   * fused op adds ε to √v before the bias correction; passing ε·√(1−β2^t) gives PyTorch's m̂/(√v̂ + ε) exactly.
+   * Overwrites {@code g} with the update.
+   */
+  static void adamUpdate(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double beta1, double beta2,
+      double eps, long t) {
+    double epsilon = eps * Math.sqrt(1 - Math.pow(beta2, t));
+    Nd4j.exec(new AdamUpdater(g, v, m, lr, beta1, beta2, epsilon, Math.toIntExact(t - 1)));
+    p.subi(g);
   }
 
   @Override
