@@ -81,15 +81,22 @@ final class TrainConfig {
         c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"));
   }
 
-  static Optimizer optimizer(ConfigReader c) {
-    double beta1 = c.fraction("train.beta1", 0, 1, false);
-    double beta2 = c.fraction("train.beta2", 0, 1, false);
-    double eps = c.fraction("train.eps", 0, 1, true);
-    double wd = c.fraction("train.weight_decay", 0, 1, true);
-    return switch (c.choice("train.optimizer", OptimizerKind.class)) {
-      case ADAMW -> new AdamW(beta1, beta2, eps, wd);
-      case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, wd);
-      case SGD -> new SgdMomentum(c.fraction("train.momentum", 0, 1, false), wd);
-    };
+  /** How every worker builds the same optimiser (Spark ships this to the executors). */
+  record OptimizerSpec(OptimizerKind kind, double beta1, double beta2, double eps, double weightDecay, double momentum)
+      implements java.io.Serializable {
+    Optimizer create() {
+      return switch (kind) {
+        case ADAMW -> new AdamW(beta1, beta2, eps, weightDecay);
+        case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, weightDecay);
+        case SGD -> new SgdMomentum(momentum, weightDecay);
+      };
+    }
+  }
+
+  static OptimizerSpec optimizer(ConfigReader c) {
+    OptimizerKind kind = c.choice("train.optimizer", OptimizerKind.class);
+    return new OptimizerSpec(kind, c.fraction("train.beta1", 0, 1, false), c.fraction("train.beta2", 0, 1, false),
+        c.fraction("train.eps", 0, 1, true), c.fraction("train.weight_decay", 0, 1, true),
+        c.fraction("train.momentum", 0, 1, false));
   }
 }

@@ -13,25 +13,31 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.model.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.train.RunInfo;
 import org.outlierlab.model.train.TrainSettings;
+import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.train.Trainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The train job, single worker: one process trains the model on the token shards and writes the run's
- * tables. (Parameter averaging across Spark executors builds on this.)
+ * The train job: trains the model on the token shards, data-parallel across Spark tasks by parameter averaging
+ * ({@link ParameterAveraging}), and writes the run's tables from the driver. One worker gives exactly the
+ * single-process {@link Trainer} result.
  */
 final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+  private static final String AUTO = "auto";
 
   enum Precision {
     FLOAT,
@@ -45,11 +51,12 @@ final class TrainJob {
     Configuration conf = new Configuration();
     String tokens = c.string("train.tokens");
     TrainConfig.model(c, 2, 2); // every model.* key checked before any file is read (sizes come from the shards)
-    TrainConfig.optimizer(c);
+    TrainConfig.OptimizerSpec optimizerSpec = TrainConfig.optimizer(c);
+    int configuredWorkers = workers(c);
+    long frequency = c.longAtLeast("train.averaging_frequency", 1);
     JsonNode manifest = manifest(tokens, conf);
     ModelConfig modelConfig = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
     TrainSettings settings = TrainConfig.settings(c, c.string("model.block"));
-    var optimizer = TrainConfig.optimizer(c);
     DataType dtype = c.choice("train.dtype", Precision.class) == Precision.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
     boolean resume = c.bool("train.resume");
 
@@ -62,30 +69,80 @@ final class TrainJob {
     if (resume && !fs.exists(runDir)) {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
-    String resolved = writeConfig(config, new Path(runDir, "config.conf"), fs);
-    String block = c.string("model.block");
+    if (resume) {
+      var latest = Checkpoint.latest(new Path(runDir, "checkpoints"), conf);
+      if (latest.isPresent() && latest.get().step() >= settings.steps()) {
+        LOG.info("train: run {} already finished its {} steps; nothing to do", settings.runId(), settings.steps());
+        return new Trainer.Summary(settings.steps(), settings.steps(), Double.NaN, Double.NaN, 0);
+      }
+    }
+    SparkSession spark = SparkSessions.create(config, "train " + settings.runId());
+    try {
+      JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      int workers = configuredWorkers > 0 ? configuredWorkers : autoWorkers(sc);
+      String resolved = writeConfig(config, new Path(runDir, "config.conf"), fs);
+      TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
+      Optimizer optimizer = optimizerSpec.create();
+      long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
+      LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens, averaged every {} steps",
+          settings.runId(), runDir, c.string("model.block"), params, settings.steps(), workers,
+          settings.batchSize(), modelConfig.seqLen(), frequency);
+      var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig, dtype.name(),
+          settings, optimizerSpec, workers);
+      ParameterAveraging engine = new ParameterAveraging(sc, spec, frequency, model, optimizer);
+      return train(settings, c.string("model.block"), resolved, resume, conf, model, optimizer, engine);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static Trainer.Summary train(TrainSettings settings, String block, String resolved, boolean resume,
+      Configuration conf, TransformerLM model, Optimizer optimizer, ParameterAveraging engine) throws IOException {
     String started = java.time.Instant.now().toString();
-    TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
-    long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
-    LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} x {} tokens", settings.runId(), runDir,
-        c.string("model.block"), params, settings.steps(), settings.batchSize(), modelConfig.seqLen());
-    new RunInfo(settings.runId(), block, resolved, "running", started, null, 0, 0, Double.NaN, Double.NaN)
-        .write(settings.runDir(), conf);
     long start = System.nanoTime();
+    RunInfo.Builder info = new RunInfo.Builder(settings.runId(), block, resolved, started, engine.workers());
+    info.running().write(settings.runDir(), conf);
     Trainer.Summary summary;
     try {
-      summary = new Trainer(model, optimizer, settings, conf, line -> System.err.println("[train] " + line)).run(resume);
+      engine.startWorkers().forEach(w -> System.err.println("[train] " + w));
+      info.backend(engine.backends());
+      summary = new Trainer(model, optimizer, settings, conf, line -> System.err.println("[train] " + line))
+          .run(resume, engine);
     } catch (IOException | RuntimeException e) {
       String status = e instanceof TrainStep.DivergedException ? "diverged" : "failed";
-      new RunInfo(settings.runId(), block, resolved, status, started, java.time.Instant.now().toString(), 0,
-          (System.nanoTime() - start) / 1e9, Double.NaN, Double.NaN).write(settings.runDir(), conf);
+      info.ended(status, 0, (System.nanoTime() - start) / 1e9, Double.NaN, Double.NaN, engine.averagingOverheadSeconds())
+          .write(settings.runDir(), conf);
       throw e;
     }
-    new RunInfo(settings.runId(), block, resolved, "finished", started, java.time.Instant.now().toString(),
-        summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss()).write(settings.runDir(), conf);
-    LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s; last loss %.4f, validation loss %.4f; run in %s",
-        summary.seconds(), summary.lastLoss(), summary.lastValLoss(), runDir));
+    info.ended("finished", summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss(),
+        engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
+    LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s (%d rounds, %.1f s of averaging overhead); "
+            + "last loss %.4f, validation loss %.4f; run in %s", summary.seconds(), engine.rounds(),
+        engine.averagingOverheadSeconds(), summary.lastLoss(), summary.lastValLoss(), settings.runDir()));
     return summary;
+  }
+
+  /** train.workers: a positive count, or 0 for auto. */
+  private static int workers(ConfigReader c) {
+    String value = c.string("train.workers");
+    if (value.equals(AUTO)) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigError("train.workers = " + value + ": allowed values are auto or a positive number of workers");
+  }
+
+  /** One worker per executor on a cluster (spark.executor.instances), one per core on the embedded local[*]. */
+  private static int autoWorkers(JavaSparkContext sc) {
+    String instances = sc.getConf().get("spark.executor.instances", "");
+    return instances.isEmpty() ? sc.defaultParallelism() : Integer.parseInt(instances);
   }
 
   /** The token shards' manifest (vocabulary, row length). */
@@ -104,7 +161,8 @@ final class TrainJob {
   /** Writes the resolved model and train sections to {@code target}; returns the text. */
   private static String writeConfig(Config config, Path target, FileSystem fs) throws IOException {
     String text = List.of(TrainConfig.MODEL, TrainConfig.TRAIN).stream()
-        .map(s -> s + " " + config.getConfig(s).root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false)))
+        .map(s -> config.getConfig(s).atKey(s).root().render(ConfigRenderOptions.defaults().setOriginComments(false)
+            .setComments(false).setJson(false).setFormatted(true)))
         .reduce("", (a, b) -> a + b + "\n");
     fs.mkdirs(target.getParent());
     try (OutputStream out = fs.create(target, true)) {

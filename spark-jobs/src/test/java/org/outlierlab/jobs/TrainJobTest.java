@@ -12,8 +12,23 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.model.Checkpoint;
+import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.train.TrainSettings;
+import org.outlierlab.model.train.Trainer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
-/** data-prep then train, through the CLI, as a new user runs them; the run's tables read with Spark SQL. */
+/**
+ * data-prep then train, through the CLI, as a new user runs them (two workers averaging their parameters unless
+ * a test says otherwise); the run's tables read with Spark SQL.
+ */
 class TrainJobTest {
   @TempDir Path dir;
 
@@ -29,7 +44,8 @@ class TrainJobTest {
   }
 
   String[] train(String tokens, String... extra) {
-    List<String> args = new java.util.ArrayList<>(List.of("train", "--tokens", tokens, "--warehouse", dir.resolve("wh").toString(),
+    List<String> args = new java.util.ArrayList<>(List.of("train", "--master", "local[2]", "--spark.ui.enabled", "false",
+        "--workers", "2", "--averaging_frequency", "3", "--tokens", tokens, "--warehouse", dir.resolve("wh").toString(),
         "--run_id", "tiny", "--steps", "12", "--batch_size", "4", "--log_interval", "4", "--eval_interval", "6",
         "--checkpoint_interval", "6", "--snapshot_steps", "[0, 11]", "--snapshot_interval", "0", "--probe", "2",
         "--model.block", "op", "--model.d_model", "16", "--model.n_layers", "2", "--model.n_heads", "2"));
@@ -64,13 +80,18 @@ class TrainJobTest {
         assertEquals(16, r.getInt(4), "d_model values per token");
       }
       assertEquals(List.of("train_log", "snapshots", "runs"), SqlJob.register(spark, dir.resolve("wh").toString()));
-      Row info = spark.sql("SELECT run_id, block, status, steps, last_loss IS NOT NULL, config FROM runs").first();
+      Row info = spark.sql("SELECT run_id, block, status, steps, last_loss IS NOT NULL, config, workers, backend, "
+          + "averaging_s >= 0 FROM runs").first();
       assertEquals("tiny", info.getString(0));
       assertEquals("op", info.getString(1));
       assertEquals("finished", info.getString(2));
       assertEquals(12L, info.getLong(3));
       assertTrue(info.getBoolean(4));
       assertTrue(info.getString(5).contains("block=op"), info.getString(5));
+      assertEquals(2, info.getInt(6));
+      assertTrue(info.getString(7).contains("worker 0: CpuBackend") && info.getString(7).contains("worker 1:"),
+          info.getString(7));
+      assertTrue(info.getBoolean(8), "averaging overhead recorded");
       List<Row> log = spark.sql("SELECT step, loss, val_loss FROM train_log ORDER BY step").collectAsList();
       assertEquals(List.of(3L, 5L, 7L, 11L), log.stream().map(r -> r.getLong(0)).toList());
       assertTrue(log.stream().allMatch(r -> Double.isFinite(r.getDouble(1))));
@@ -95,5 +116,112 @@ class TrainJobTest {
     assertTrue(heads.getMessage().contains("model.d_model") && heads.getMessage().contains("n_heads"), heads.getMessage());
     ConfigError block = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--model.block", "pre-xx")));
     assertTrue(block.getMessage().contains("pre-ln, post-ln, pre-rms, pre-srms, op"), block.getMessage());
+  }
+
+  private Checkpoint last(String runId) throws Exception {
+    return Checkpoint.latest(new org.apache.hadoop.fs.Path(dir.resolve("wh/runs/" + runId + "/checkpoints").toString()),
+        new org.apache.hadoop.conf.Configuration()).orElseThrow();
+  }
+
+  private static void assertSameState(Checkpoint expected, Checkpoint actual) {
+    assertEquals(expected.step(), actual.step());
+    assertEquals(expected.params().keySet(), actual.params().keySet());
+    expected.params().forEach((k, v) -> assertEquals(v, actual.params().get(k), k + " differs"));
+    expected.optimizerState().forEach((k, v) -> assertEquals(v, actual.optimizerState().get(k), k + " differs"));
+  }
+
+  @Test
+  void twoWorkersTrainAndTheLossFalls() throws Exception {
+    assertEquals(0, Main.run(train(tokens(), "--steps", "30", "--lr", "1e-2", "--log_interval", "1")));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      List<Row> log = spark.read().parquet(dir.resolve("wh/runs/tiny/train_log").toString())
+          .orderBy("step").select("loss").collectAsList();
+      assertEquals(30, log.size());
+      double first = log.get(0).getDouble(0);
+      double last = log.get(29).getDouble(0);
+      assertTrue(last < 0.7 * first, "loss " + first + " -> " + last);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void oneWorkerGivesExactlyTheSingleProcessRun() throws Exception {
+    String tokens = tokens();
+    assertEquals(0, Main.run(train(tokens, "--workers", "1")));
+    // the single-process Trainer, built from the run's own resolved configuration
+    Config resolved = ConfigFactory.parseFile(dir.resolve("wh/runs/tiny/config.conf").toFile())
+        .withValue("train.run_id", ConfigValueFactory.fromAnyRef("single")).resolve();
+    ConfigReader c = new ConfigReader(resolved);
+    JsonNode manifest = TrainJob.manifest(tokens, new org.apache.hadoop.conf.Configuration());
+    ModelConfig model = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
+    TrainSettings settings = TrainConfig.settings(c, "op");
+    new Trainer(new TransformerLM(model, DataType.FLOAT, settings.seed()), TrainConfig.optimizer(c).create(), settings,
+        new org.apache.hadoop.conf.Configuration(), line -> { }).run(false);
+    assertSameState(last("single"), last("tiny"));
+  }
+
+  @Test
+  void averagingIsExactOnAConstructedCase() {
+    java.util.function.Function<double[], java.util.Map<String, byte[]>> state = v -> ArrayCodec.encode(java.util.Map.of(
+        "w", Nd4j.createFromArray(v).reshape(2, 2), "step", Nd4j.scalar(DataType.LONG, 7L)));
+    List<ParameterAveraging.RoundResult> results = List.of(
+        new ParameterAveraging.RoundResult(0, state.apply(new double[] {1, 2, 3, 4}), state.apply(new double[] {0.5, 0, 0, 8}),
+            new double[] {2}, new double[] {0.1}, new double[] {1}, java.util.Map.of(), null, "", 0),
+        new ParameterAveraging.RoundResult(1, state.apply(new double[] {3, 2, 1, 0}), state.apply(new double[] {1.5, 1, 0, 0}),
+            new double[] {4}, new double[] {0.1}, new double[] {3}, java.util.Map.of(), null, "", 0));
+    var params = ParameterAveraging.average(results, ParameterAveraging.RoundResult::params);
+    assertEquals(Nd4j.createFromArray(2.0, 2.0, 2.0, 2.0).reshape(2, 2), params.get("w"));
+    var adam = new org.outlierlab.model.optim.AdamW(0.9, 0.99, 1e-8, 0);
+    var optimizer = adam.averaged(ParameterAveraging.sum(results, ParameterAveraging.RoundResult::optimizerState), 2);
+    assertEquals(Nd4j.createFromArray(1.0, 0.5, 0.0, 4.0).reshape(2, 2), optimizer.get("w"));
+    assertEquals(7L, optimizer.get("step").getLong(0), "the step count is not a sum");
+    var perStep = ParameterAveraging.perStep(results, 5, 6);
+    assertEquals(3.0, perStep.get(0).loss());
+    assertEquals(2.0, perStep.get(0).gradNorm());
+    assertEquals(5L, perStep.get(0).step());
+  }
+
+  @Test
+  void aFailedWorkerIsRetriedWithoutChangingTheRun() throws Exception {
+    String tokens = tokens();
+    assertEquals(0, Main.run(train(tokens, "--run_id", "straight")));
+    ParameterAveraging.failFirstAttemptOfRound = 1;
+    try {
+      assertEquals(0, Main.run(train(tokens, "--master", "local[2,2]"))); // two attempts per task
+    } finally {
+      ParameterAveraging.failFirstAttemptOfRound = -1;
+    }
+    assertSameState(last("straight"), last("tiny"));
+  }
+
+  @Test
+  void aKilledRunResumedFromItsCheckpointContinuesExactly() throws Exception {
+    String tokens = tokens();
+    assertEquals(0, Main.run(train(tokens, "--run_id", "straight")));
+    ParameterAveraging.failFirstAttemptOfRound = 2; // rounds [0,3) [3,6) then a checkpoint; [6,9) dies
+    try {
+      Exception killed = assertThrows(Exception.class, () -> Main.run(train(tokens)));
+      assertTrue(String.valueOf(killed.getMessage()).contains("injected failure")
+          || String.valueOf(killed.getCause()).contains("injected failure"), String.valueOf(killed));
+    } finally {
+      ParameterAveraging.failFirstAttemptOfRound = -1;
+    }
+    assertEquals(6, last("tiny").step());
+    assertEquals(0, Main.run(train(tokens, "--resume")));
+    assertSameState(last("straight"), last("tiny"));
+  }
+
+  @Test
+  void aConfigurationThatCannotFitFailsBeforeTrainingWithTheFix() {
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryCheck.require(
+        ModelConfig.of(ModelConfig.Block.PRE_LN, 50257, 768, 6, 12, 128), 4096, DataType.FLOAT, 1));
+    assertTrue(e.getMessage().contains("train.batch_size") && e.getMessage().contains("OFLAB_OFFHEAP_MEMORY"),
+        e.getMessage());
+    // the estimate against the measured 1.1 GB of the benchmark's small shape (B=16)
+    long small = MemoryCheck.estimateBytes(ModelConfig.of(ModelConfig.Block.PRE_LN, 8192, 256, 4, 4, 128), 16,
+        DataType.FLOAT);
+    assertTrue(small > 0.8e9 && small < 1.5e9, "estimate " + small);
   }
 }

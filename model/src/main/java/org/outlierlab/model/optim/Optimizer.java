@@ -17,6 +17,18 @@ public interface Optimizer {
   void loadState(Map<String, INDArray> state);
 
   /**
+   * Parameter averaging's rule for this optimiser's state: {@code summed} holds the workers' states added entry
+   * by entry; the result is the state the next round starts from. Here every moment and factor is averaged, and
+   * the step count (integer, equal on every worker) divides back to itself. A rule whose state must not be
+   * averaged entry by entry (an eigenbasis, say) overrides this.
+   */
+  default Map<String, INDArray> averaged(Map<String, INDArray> summed, int workers) {
+    Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+    summed.forEach((name, sum) -> out.put(name, sum.divi(workers)));
+    return out;
+  }
+
+  /**
    * Decoupled weight decay applies to matrices (linear weights and embeddings), never to gains, biases or
    * residual scales β, which are vectors or scalars (PAPER §3).
    */

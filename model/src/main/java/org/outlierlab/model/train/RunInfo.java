@@ -15,7 +15,7 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  * @param status running, finished, diverged or failed
  */
 public record RunInfo(String runId, String block, String config, String status, String startedAt, String finishedAt,
-    long steps, double wallS, double lastLoss, double lastValLoss) {
+    long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, double averagingS) {
   static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
       message runs {
         required binary run_id (STRING);
@@ -28,6 +28,9 @@ public record RunInfo(String runId, String block, String config, String status, 
         required double wall_s;
         optional double last_loss;
         optional double last_val_loss;
+        required int32 workers;
+        optional binary backend (STRING);
+        optional double averaging_s;
       }
       """);
 
@@ -50,6 +53,44 @@ public record RunInfo(String runId, String block, String config, String status, 
     }
     if (Double.isFinite(r.lastValLoss())) {
       ParquetFiles.addDouble(c, 9, "last_val_loss", r.lastValLoss());
+    }
+    ParquetFiles.addInt(c, 10, "workers", r.workers());
+    ParquetFiles.addString(c, 11, "backend", r.backend());
+    if (Double.isFinite(r.averagingS())) {
+      ParquetFiles.addDouble(c, 12, "averaging_s", r.averagingS());
+    }
+  }
+
+  /** A run's row as it goes: written when it starts and again when it ends. */
+  public static final class Builder {
+    private final String runId;
+    private final String block;
+    private final String config;
+    private final String startedAt;
+    private final int workers;
+    private String backend;
+
+    public Builder(String runId, String block, String config, String startedAt, int workers) {
+      this.runId = runId;
+      this.block = block;
+      this.config = config;
+      this.startedAt = startedAt;
+      this.workers = workers;
+    }
+
+    /** Where the workers run (backend and device), once they have started. */
+    public void backend(String where) {
+      this.backend = where;
+    }
+
+    public RunInfo running() {
+      return new RunInfo(runId, block, config, "running", startedAt, null, 0, 0, Double.NaN, Double.NaN, workers,
+          backend, Double.NaN);
+    }
+
+    public RunInfo ended(String status, long steps, double wallS, double lastLoss, double lastValLoss, double averagingS) {
+      return new RunInfo(runId, block, config, status, startedAt, java.time.Instant.now().toString(), steps, wallS,
+          lastLoss, lastValLoss, workers, backend, averagingS);
     }
   }
 }

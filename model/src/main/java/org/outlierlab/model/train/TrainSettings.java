@@ -30,6 +30,13 @@ public record TrainSettings(
     boolean snapshotAttentionEntropy)
     implements Serializable {
 
+  /** The same settings with another seed (each data-parallel worker draws its own batch order). */
+  public TrainSettings withSeed(long newSeed) {
+    return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, newSeed, schedule, clipNorm, logInterval,
+        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, probe, snapshotMlpIn,
+        snapshotAttentionEntropy);
+  }
+
   boolean snapshotAt(long step) {
     return snapshotSteps.contains(step) || (snapshotInterval > 0 && step % snapshotInterval == 0);
   }

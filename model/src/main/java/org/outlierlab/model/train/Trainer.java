@@ -2,6 +2,7 @@ package org.outlierlab.model.train;
 
 import java.io.IOException;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -9,16 +10,16 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.outlierlab.dataprep.Splits;
-import org.outlierlab.dataprep.shard.TokenShards;
 import org.outlierlab.model.Checkpoint;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
 
 /**
- * A single-process training run over data-prep's token shards: batches in an order drawn from the seed,
- * snapshots from the training forward pass at the configured steps, train_log rows, periodic evaluation and
- * checkpoints that resume exactly. A diverged run stops with its last good checkpoint kept.
+ * A training run over data-prep's token shards, driven step range by step range through a {@link TrainingEngine}
+ * (one process, or workers whose parameters are averaged): snapshots from the training forward pass at the
+ * configured steps, train_log rows, periodic evaluation and checkpoints that resume exactly. A diverged run
+ * stops with its last good checkpoint kept. The model and optimiser given here hold the run's state between calls.
  *
  * <p>Run directory: {@code checkpoints/}, {@code snapshots/}, {@code train_log/}.
  */
@@ -41,11 +42,16 @@ public final class Trainer {
   /** What a finished run reports. */
   public record Summary(long firstStep, long steps, double lastLoss, double lastValLoss, double seconds) {}
 
-  /** Trains from step 0, or from the latest checkpoint when {@code resume} is set and one exists. */
+  /** Trains in this process on the whole train split, from step 0 or (with {@code resume}) the latest checkpoint. */
   public Summary run(boolean resume) throws IOException {
+    int[][] train = TrainData.read(s.tokensDir(), Splits.TRAIN, model.config().seqLen(), conf);
+    return run(resume, new Worker(model, optimizer, s, train));
+  }
+
+  /** Trains through {@code engine}, from step 0 or (with {@code resume}) the latest checkpoint. */
+  public Summary run(boolean resume, TrainingEngine engine) throws IOException {
     int t = model.config().seqLen();
-    int[][] train = rows(Splits.TRAIN, t);
-    int[][] validation = rows(Splits.VALIDATION, t);
+    int[][] validation = TrainData.read(s.tokensDir(), Splits.VALIDATION, t, conf);
     long start = 0;
     Path checkpoints = new Path(s.runDir(), "checkpoints");
     if (resume) {
@@ -57,53 +63,72 @@ public final class Trainer {
         progress.accept("resuming from the checkpoint at step " + start);
       }
     }
-    BatchOrder order = new BatchOrder(train.length, s.batchSize(), s.seed());
     if (start == 0 && model.config().alphaScaling()) {
-      model.calibrateAlpha(slice(train, order.batch(0), 0, t)); // then frozen, and saved with the checkpoints
+      model.calibrateAlpha(engine.firstWorkerInputs(0)); // then frozen, and saved with the checkpoints
     }
-    TrainStep trainStep = new TrainStep(model, optimizer, s.schedule(), s.clipNorm());
+    double tokensPerStep = (double) engine.workers() * s.batchSize() * t;
     TrainLog log = new TrainLog(new Path(s.runDir(), "train_log"), conf);
     long runStart = System.nanoTime();
     long windowStart = runStart;
     long windowSteps = 0;
     double lastLoss = Double.NaN;
     double lastValLoss = Double.NaN;
-    for (long step = start; step < s.steps(); step++) {
-      int[] ids = order.batch(step);
-      boolean capture = s.snapshotAt(step);
-      TrainStep.Result r = trainStep.run(step, slice(train, ids, 0, t), slice(train, ids, 1, t),
-          capture ? captureSites() : Set.of());
-      lastLoss = r.loss();
-      windowSteps++;
-      if (capture) {
-        Snapshots.write(s.runId(), step, r.activations(), s.probe(), model.config().nLayers(),
-            new Path(s.runDir(), "snapshots"), conf);
+    for (long from = start; from < s.steps(); ) {
+      long to = nextBoundary(from, engine.maxStepsPerCall());
+      List<TrainStep.Result> results = engine.train(from, to, s.snapshotAt(from) ? captureSites() : Set.of());
+      long now = System.nanoTime();
+      for (TrainStep.Result r : results) {
+        long completed = r.step() + 1;
+        lastLoss = r.loss();
+        windowSteps++;
+        if (!r.activations().isEmpty()) {
+          Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(),
+              new Path(s.runDir(), "snapshots"), conf);
+        }
+        boolean evaluate = completed == to && evaluatesAt(completed) && validation.length >= s.batchSize();
+        double valLoss = evaluate ? evaluate(validation, t) : Double.NaN;
+        if (evaluate) {
+          lastValLoss = valLoss;
+          now = System.nanoTime();
+        }
+        if (TrainSettings.every(s.logInterval(), completed) || evaluate || completed == s.steps()) {
+          double tokensPerS = windowSteps * tokensPerStep / ((now - windowStart) / 1e9);
+          double wall = (now - runStart) / 1e9;
+          log.add(new TrainLog.Row(s.runId(), r.step(), r.loss(), r.lr(), r.gradNorm(), tokensPerS, wall, valLoss));
+          progress.accept(line(completed, r, tokensPerS, wall, start, valLoss));
+          windowStart = now;
+          windowSteps = 0;
+        }
       }
-      long completed = step + 1;
-      boolean evaluate = validation.length >= s.batchSize()
-          && (TrainSettings.every(s.evalInterval(), completed) || completed == s.steps());
-      double valLoss = evaluate ? evaluate(validation, t) : Double.NaN;
-      if (evaluate) {
-        lastValLoss = valLoss;
-      }
-      if (TrainSettings.every(s.logInterval(), completed) || evaluate || completed == s.steps()) {
-        long now = System.nanoTime();
-        double tokensPerS = windowSteps * (double) s.batchSize() * t / ((now - windowStart) / 1e9);
-        double wall = (now - runStart) / 1e9;
-        log.add(new TrainLog.Row(s.runId(), step, r.loss(), r.lr(), r.gradNorm(), tokensPerS, wall, valLoss));
-        progress.accept(line(completed, r, tokensPerS, wall, start, valLoss));
-        windowStart = now;
-        windowSteps = 0;
-      }
-      if (TrainSettings.every(s.checkpointInterval(), completed) || completed == s.steps()) {
+      if (TrainSettings.every(s.checkpointInterval(), to) || to == s.steps()) {
         log.flush();
-        new Checkpoint(completed, model.parameters(), optimizer.state(),
-            Map.of("seed", Long.toString(s.seed()), "batches_consumed", Long.toString(completed)))
+        new Checkpoint(to, model.parameters(), optimizer.state(),
+            Map.of("seed", Long.toString(s.seed()), "batches_consumed", Long.toString(to)))
             .saveTo(checkpoints, conf);
       }
+      from = to;
     }
     log.flush();
     return new Summary(start, s.steps(), lastLoss, lastValLoss, (System.nanoTime() - runStart) / 1e9);
+  }
+
+  private boolean evaluatesAt(long completed) {
+    return TrainSettings.every(s.evalInterval(), completed) || completed == s.steps();
+  }
+
+  /**
+   * Where the step range starting at {@code from} must end: at most {@code maxSteps} later, and wherever the
+   * run needs the (averaged) model: before a snapshot step (captured as the first step of a range), after an
+   * evaluation or a checkpoint, at the end. A pure function of {@code from}, so a resumed run takes the same ranges.
+   */
+  long nextBoundary(long from, long maxSteps) {
+    long to = Math.min(s.steps(), from + Math.min(maxSteps, s.steps()));
+    for (long completed = from + 1; completed < to; completed++) {
+      if (s.snapshotAt(completed) || evaluatesAt(completed) || TrainSettings.every(s.checkpointInterval(), completed)) {
+        return completed;
+      }
+    }
+    return to;
   }
 
   private Set<String> captureSites() {
@@ -128,30 +153,9 @@ public final class Trainer {
       for (int i = 0; i < ids.length; i++) {
         ids[i] = k * s.batchSize() + i;
       }
-      sum += model.loss(slice(validation, ids, 0, t), slice(validation, ids, 1, t));
+      sum += model.loss(TrainData.slice(validation, ids, 0, t), TrainData.slice(validation, ids, 1, t));
     }
     return sum / batches;
-  }
-
-  private int[][] rows(String split, int t) throws IOException {
-    int[][] rows = TokenShards.read(s.tokensDir(), split, conf);
-    for (int[] row : rows) {
-      if (row.length != t + 1) {
-        throw new IllegalArgumentException("the shards in " + s.tokensDir() + " hold rows of " + row.length
-            + " tokens; a model with model.seq_len = " + t + " needs rows of " + (t + 1)
-            + " (inputs and next-token targets): set model.seq_len to " + (row.length - 1));
-      }
-    }
-    return rows;
-  }
-
-  /** Tokens [offset, offset + t) of the given rows: offset 0 gives inputs, 1 the next-token targets. */
-  private static int[][] slice(int[][] rows, int[] ids, int offset, int t) {
-    int[][] out = new int[ids.length][];
-    for (int i = 0; i < ids.length; i++) {
-      out[i] = java.util.Arrays.copyOfRange(rows[ids[i]], offset, offset + t);
-    }
-    return out;
   }
 
   private String line(long completed, TrainStep.Result r, double tokensPerS, double wall, long start, double valLoss) {

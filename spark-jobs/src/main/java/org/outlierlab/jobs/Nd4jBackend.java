@@ -1,0 +1,43 @@
+package org.outlierlab.jobs;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Which ND4J backend a process runs, and a clear failure when it cannot load one. */
+final class Nd4jBackend {
+  private Nd4jBackend() {}
+
+  /** Loads the backend, or fails with what to do (the CUDA jar needs CUDA 11.6 libraries on every executor). */
+  static void require() {
+    try {
+      Nd4j.getBackend();
+    } catch (Throwable e) { // an UnsatisfiedLinkError or NoClassDefFoundError from JavaCPP, or ND4J's own exception
+      throw new IllegalStateException("ND4J could not load its backend on " + hostName() + " (" + e + "). The default "
+          + "jar needs Linux on x86-64; the GPU jar (mvn -Pcuda package) needs the CUDA 11.6 runtime libraries "
+          + "(libcudart.so.11.0, cuBLAS, cuDNN 8) on the library path and an NVIDIA GPU with a matching driver on "
+          + "every executor. Install them, or submit the default CPU jar.", e);
+    }
+  }
+
+  /** "CpuBackend (2 threads)" or "CUDABackend on NVIDIA H100 (device 0)". */
+  static String describe() {
+    require();
+    String backend = Nd4j.getBackend().getClass().getSimpleName();
+    Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+    if (env.get("cuda.devicesInformation") instanceof List<?> devices && !devices.isEmpty()
+        && devices.get(0) instanceof Map<?, ?> first) {
+      return backend + " on " + first.get("cuda.deviceName") + " (" + devices.size() + " visible)";
+    }
+    return backend + " (" + env.getOrDefault("omp.threads", "?") + " threads)";
+  }
+
+  static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "an unknown host";
+    }
+  }
+}
