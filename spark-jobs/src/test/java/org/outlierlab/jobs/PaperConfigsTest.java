@@ -1,0 +1,55 @@
+package org.outlierlab.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.outlierlab.jobs.config.ConfigLoader;
+import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.model.ModelConfig;
+
+/** Every paper experiment in conf/paper resolves, with every block, to a valid model and run, as documented. */
+class PaperConfigsTest {
+  private static final String DIR = "../conf/paper/";
+
+  private static ConfigReader load(String... files) {
+    return new ConfigReader(ConfigLoader.load(List.of(files).stream().map(f -> DIR + f).toList(), Map.of()));
+  }
+
+  @Test
+  void everyBaseWithEveryBlockAndSweepIsValid() {
+    File[] all = new File(DIR).listFiles((d, name) -> name.endsWith(".conf"));
+    List<String> bases = List.of("codeparrot-130m.conf", "languini-small.conf", "languini-medium.conf", "languini-xl.conf");
+    int checked = 0;
+    for (String base : bases) {
+      for (File f : all) {
+        if (bases.contains(f.getName())) {
+          continue;
+        }
+        ConfigReader c = load(base, f.getName());
+        ModelConfig model = TrainConfig.model(c, 50257, 513); // sizes from the shards; only the shape is checked
+        TrainConfig.settings(c, c.string("model.block"));
+        TrainConfig.optimizer(c);
+        assertTrue(model.nLayers() >= 6, base + " + " + f.getName());
+        checked++;
+      }
+    }
+    assertEquals(bases.size() * (all.length - bases.size()), checked);
+  }
+
+  @Test
+  void theCodeParrotShapeIsThePapers() {
+    ConfigReader c = load("codeparrot-130m.conf", "block-pre-ln.conf");
+    assertEquals(32, c.intBetween("train.batch_size", 1, 1 << 20));
+    assertEquals(1e-3, c.fraction("train.lr", 0, 1, true));
+    long nonEmbedding = 6L * (4 * 768 * 768 + 2 * 768 * 3072);
+    ModelConfig model = TrainConfig.model(c, 50257, 129);
+    assertEquals(42L, nonEmbedding / 1_000_000, "42.5 M parameters in the blocks, ~120 M with both embeddings");
+    assertEquals(128, model.seqLen());
+    assertEquals(768, model.dModel());
+    assertTrue(!model.tiedEmbeddings());
+  }
+}
