@@ -192,4 +192,46 @@ class LayerStatsTest {
       assertEquals(expected, s.metrics().get("kurtosis"), 0.04 * expected, "rho = " + rho);
     }
   }
+
+  @Test
+  void withinSequencePairsMatchBruteForceAndEqualThePooledValueForOneSequence() {
+    int t = 7;
+    int d = 5;
+    float[][] x = data(3 * t, d, 11);
+    LayerStats all = stats(x, true);
+    double r = all.metrics().get("act_rms");
+    // brute force over same-sequence pairs
+    double sum = 0;
+    double sumSq = 0;
+    long pairs = 0;
+    for (int s = 0; s < 3; s++) {
+      for (int i = s * t; i < (s + 1) * t; i++) {
+        for (int j = s * t; j < (s + 1) * t; j++) {
+          if (i != j) {
+            double g = 0;
+            for (int k = 0; k < d; k++) {
+              g += (double) x[i][k] * x[j][k];
+            }
+            g /= d * r * r;
+            sum += g;
+            sumSq += g * g;
+            pairs++;
+          }
+        }
+      }
+    }
+    SequencePairs merged = SequencePairs.of(java.util.Arrays.asList(x).subList(0, t))
+        .merge(SequencePairs.of(java.util.Arrays.asList(x).subList(t, 2 * t)))
+        .merge(SequencePairs.of(java.util.Arrays.asList(x).subList(2 * t, 3 * t)));
+    assertEquals(pairs, merged.pairs());
+    close(sum / pairs, merged.mean(r), "signal_prop_mean_seq");
+    close(Math.sqrt(sumSq / pairs), merged.rms(r), "signal_prop_rms_seq");
+    // a single sequence: the within-sequence statistics are the pooled ones
+    float[][] one = java.util.Arrays.copyOf(x, t);
+    LayerStats pooled = stats(one, true);
+    double r1 = pooled.metrics().get("act_rms");
+    SequencePairs single = SequencePairs.of(java.util.Arrays.asList(one));
+    close(pooled.metrics().get("signal_prop_mean"), single.mean(r1), "one sequence, mean");
+    close(pooled.metrics().get("signal_prop_rms"), single.rms(r1), "one sequence, rms");
+  }
 }

@@ -20,6 +20,7 @@ import org.apache.spark.sql.types.StructType;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.metrics.LayerStats;
+import org.outlierlab.metrics.SequencePairs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -59,6 +60,9 @@ final class MetricsJob {
       Dataset<Row> snapshots = spark.read().parquet(snapshotDirs.toArray(new String[0]));
       spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
       List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
+      Map<String, Integer> seqLens = sequenceLengths(snapshotDirs, spark.sparkContext().hadoopConfiguration());
+      spark.sparkContext().setJobDescription("metrics: within-sequence similarity of " + seqLens.size() + " runs");
+      rows.addAll(withinSequence(snapshots, sites, seqLens, rows));
       rows.addAll(attentionEntropy(snapshots));
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
       spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
@@ -96,6 +100,73 @@ final class MetricsJob {
           return out.iterator();
         })
         .collect();
+  }
+
+  /** A (run, step, layer, site) group of snapshot rows. */
+  record SiteKey(String runId, long step, int layer, String site) implements java.io.Serializable {}
+
+  /**
+   * {@code signal_prop_mean_seq} and {@code signal_prop_rms_seq}: the input-wise similarity over pairs of tokens
+   * of the same probe sequence (token_index / seq_len), one sequence per group so that cost is O(N·T·d) and a
+   * task holds one sequence; scaled by each group's act_rms from {@code layerRows}. Runs whose seq_len is not
+   * known (written before config.conf recorded it) are skipped.
+   */
+  static List<Row> withinSequence(Dataset<Row> snapshots, List<String> sites, Map<String, Integer> seqLens,
+      List<Row> layerRows) {
+    Map<SiteKey, Double> actRms = new java.util.HashMap<>();
+    for (Row r : layerRows) {
+      if (r.getString(4).equals("act_rms")) {
+        actRms.put(new SiteKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3)), r.getDouble(5));
+      }
+    }
+    Map<String, Integer> lengths = Map.copyOf(seqLens);
+    var pairs = snapshots.filter(snapshots.col("site").isin(sites.toArray())
+            .and(snapshots.col("run_id").isin(lengths.keySet().toArray())))
+        .select("run_id", "step", "layer", "site", "token_index", "values").javaRDD()
+        .mapToPair(r -> new Tuple2<>(new Tuple2<>(new SiteKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3)),
+            r.getInt(4) / lengths.get(r.getString(0))), floats(r.getList(5))))
+        .groupByKey()
+        .mapToPair(g -> {
+          List<float[]> rows = new ArrayList<>();
+          g._2().forEach(rows::add);
+          return new Tuple2<>(g._1()._1(), SequencePairs.of(rows));
+        })
+        .reduceByKey(SequencePairs::merge)
+        .collect();
+    List<Row> out = new ArrayList<>();
+    for (Tuple2<SiteKey, SequencePairs> p : pairs) {
+      SiteKey k = p._1();
+      Double r = actRms.get(k);
+      if (r == null || p._2().pairs() == 0) {
+        continue;
+      }
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_mean_seq", p._2().mean(r)));
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_rms_seq", p._2().rms(r)));
+    }
+    return out;
+  }
+
+  /** Each run's model.seq_len from its config.conf (run_id is the run directory's name). */
+  static Map<String, Integer> sequenceLengths(List<String> snapshotDirs, Configuration conf) throws IOException {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    for (String dir : snapshotDirs) {
+      Path run = new Path(dir).getParent();
+      Path file = new Path(run, "config.conf");
+      FileSystem fs = file.getFileSystem(conf);
+      if (!fs.exists(file)) {
+        continue;
+      }
+      try (var in = new java.io.InputStreamReader(fs.open(file), java.nio.charset.StandardCharsets.UTF_8)) {
+        Config runConfig = com.typesafe.config.ConfigFactory.parseReader(in);
+        if (runConfig.hasPath("model.seq_len")
+            && runConfig.getValue("model.seq_len").valueType() == com.typesafe.config.ConfigValueType.NUMBER) {
+          out.put(run.getName(), runConfig.getInt("model.seq_len"));
+        } else {
+          LOG.warn("metrics: run {} does not record its seq_len; no within-sequence statistics for it", run.getName());
+        }
+      }
+    }
+    return out;
   }
 
   /** Mean attention entropy over heads, per (run, step, layer), from the attn_entropy snapshot rows. */

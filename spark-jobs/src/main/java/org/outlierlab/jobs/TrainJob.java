@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,7 +81,11 @@ final class TrainJob {
     try {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int workers = configuredWorkers > 0 ? configuredWorkers : autoWorkers(sc);
-      String resolved = writeConfig(config, new Path(runDir, "config.conf"), fs);
+      // what "auto" and "" became, so that config.conf (and the runs table) says exactly what ran
+      Config actual = config.withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
+          .withValue("train.workers", ConfigValueFactory.fromAnyRef(workers))
+          .withValue("train.run_id", ConfigValueFactory.fromAnyRef(settings.runId()));
+      String resolved = writeConfig(actual, new Path(runDir, "config.conf"), fs);
       TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
       Optimizer optimizer = optimizerSpec.create();
       long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
@@ -110,12 +115,13 @@ final class TrainJob {
           .run(resume, engine);
     } catch (IOException | RuntimeException e) {
       String status = e instanceof TrainStep.DivergedException ? "diverged" : "failed";
-      info.ended(status, 0, (System.nanoTime() - start) / 1e9, Double.NaN, Double.NaN, engine.averagingOverheadSeconds())
+      info.ended(status, 0, (System.nanoTime() - start) / 1e9, Double.NaN, Double.NaN, engine.rounds(),
+              engine.averagingOverheadSeconds())
           .write(settings.runDir(), conf);
       throw e;
     }
     info.ended("finished", summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss(),
-        engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
+        engine.rounds(), engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
     LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s (%d rounds, %.1f s of averaging overhead); "
             + "last loss %.4f, validation loss %.4f; run in %s", summary.seconds(), engine.rounds(),
         engine.averagingOverheadSeconds(), summary.lastLoss(), summary.lastValLoss(), settings.runDir()));

@@ -45,6 +45,7 @@ class MetricsJobTest {
     acts.put("attn_probs_0", Nd4j.valueArrayOf(new long[] {B, 2, T, T}, 1.0f / T));
     Snapshots.write(run, step, acts, B, 2, new org.apache.hadoop.fs.Path(dir.resolve("wh/runs/" + run + "/snapshots").toString()),
         new Configuration());
+    java.nio.file.Files.writeString(dir.resolve("wh/runs/" + run + "/config.conf"), "model {\n  seq_len = " + T + "\n}\n");
     return Map.of("0", layer0, "1", layer1);
   }
 
@@ -75,6 +76,28 @@ class MetricsJobTest {
         direct.add(row);
       }
       direct.metrics().forEach((k, v) -> assertEquals(v, m.get("1/" + k), 1e-9 * Math.max(1, Math.abs(v)), k));
+      // within-sequence similarity, brute force over the B probe sequences of T tokens
+      double rms = direct.metrics().get("act_rms");
+      double sum = 0;
+      double sumSq = 0;
+      int pairs = 0;
+      float[][] x = a.get("1");
+      for (int i = 0; i < B * T; i++) {
+        for (int j = 0; j < B * T; j++) {
+          if (i != j && i / T == j / T) {
+            double g = 0;
+            for (int k = 0; k < D; k++) {
+              g += (double) x[i][k] * x[j][k];
+            }
+            g /= D * rms * rms;
+            sum += g;
+            sumSq += g * g;
+            pairs++;
+          }
+        }
+      }
+      assertEquals(sum / pairs, m.get("1/signal_prop_mean_seq"), 1e-9);
+      assertEquals(Math.sqrt(sumSq / pairs), m.get("1/signal_prop_rms_seq"), 1e-9);
 
       double entropy = spark.sql("SELECT value FROM layer_metrics WHERE run_id = 'run-a' AND metric = 'attn_entropy' "
           + "AND step = 0 AND layer = 0").first().getDouble(0);

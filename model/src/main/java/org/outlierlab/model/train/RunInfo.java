@@ -15,7 +15,8 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  * @param status running, finished, diverged or failed
  */
 public record RunInfo(String runId, String block, String config, String status, String startedAt, String finishedAt,
-    long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, double averagingS) {
+    long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, long rounds,
+    double averagingS) {
   static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
       message runs {
         required binary run_id (STRING);
@@ -30,6 +31,7 @@ public record RunInfo(String runId, String block, String config, String status, 
         optional double last_val_loss;
         required int32 workers;
         optional binary backend (STRING);
+        required int64 rounds;
         optional double averaging_s;
       }
       """);
@@ -56,8 +58,9 @@ public record RunInfo(String runId, String block, String config, String status, 
     }
     ParquetFiles.addInt(c, 10, "workers", r.workers());
     ParquetFiles.addString(c, 11, "backend", r.backend());
+    ParquetFiles.addLong(c, 12, "rounds", r.rounds());
     if (Double.isFinite(r.averagingS())) {
-      ParquetFiles.addDouble(c, 12, "averaging_s", r.averagingS());
+      ParquetFiles.addDouble(c, 13, "averaging_s", r.averagingS());
     }
   }
 
@@ -85,12 +88,14 @@ public record RunInfo(String runId, String block, String config, String status, 
 
     public RunInfo running() {
       return new RunInfo(runId, block, config, "running", startedAt, null, 0, 0, Double.NaN, Double.NaN, workers,
-          backend, Double.NaN);
+          backend, 0, Double.NaN);
     }
 
-    public RunInfo ended(String status, long steps, double wallS, double lastLoss, double lastValLoss, double averagingS) {
+    /** The row at the end: {@code rounds} of parameter averaging took {@code averagingS} beyond the workers' time. */
+    public RunInfo ended(String status, long steps, double wallS, double lastLoss, double lastValLoss, long rounds,
+        double averagingS) {
       return new RunInfo(runId, block, config, status, startedAt, java.time.Instant.now().toString(), steps, wallS,
-          lastLoss, lastValLoss, workers, backend, averagingS);
+          lastLoss, lastValLoss, workers, backend, rounds, averagingS);
     }
   }
 }
