@@ -314,6 +314,19 @@ public final class TransformerLM {
     passMemory.nextPass();
   }
 
+  /** The requested activation sites (see {@link #sites()}) for the inputs, from a forward pass without gradient. */
+  public Map<String, INDArray> activations(int[][] inputs, Set<String> capture) {
+    INDArray x0 = embed(inputs);
+    sd.getVariable(INPUT).setArray(x0);
+    List<String> inGraph = capture.stream().filter(s -> !s.equals("resid_attn_in_0")).map(this::requireSite).toList();
+    Map<String, INDArray> out = inGraph.isEmpty() ? Map.of() : sd.output(Map.of(), inGraph.toArray(new String[0]));
+    Map<String, INDArray> acts = new LinkedHashMap<>();
+    for (String s : capture) {
+      acts.put(s, s.equals("resid_attn_in_0") ? x0 : out.get(s));
+    }
+    return acts;
+  }
+
   /** Logits [B·seqLen, vocab] for the inputs (no gradient). */
   public INDArray logits(int[][] inputs) {
     sd.getVariable(INPUT).setArray(embed(inputs));

@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -19,6 +21,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.metrics.KurtosisUpdate;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.SequencePairs;
 import org.slf4j.Logger;
@@ -60,9 +63,23 @@ final class MetricsJob {
       Dataset<Row> snapshots = spark.read().parquet(snapshotDirs.toArray(new String[0]));
       spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
       List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
-      Map<String, Integer> seqLens = sequenceLengths(snapshotDirs, spark.sparkContext().hadoopConfiguration());
+      Map<String, RunFacts> facts = runFacts(snapshotDirs, spark.sparkContext().hadoopConfiguration());
+      Map<String, Integer> seqLens = new java.util.HashMap<>();
+      facts.forEach((run, f) -> {
+        if (f.seqLen() != null) {
+          seqLens.put(run, f.seqLen());
+        }
+      });
       spark.sparkContext().setJobDescription("metrics: within-sequence similarity of " + seqLens.size() + " runs");
       rows.addAll(withinSequence(snapshots, sites, seqLens, rows));
+      Set<String> fixed = new java.util.TreeSet<>();
+      facts.forEach((run, f) -> {
+        if (f.fixedProbe()) {
+          fixed.add(run);
+        }
+      });
+      spark.sparkContext().setJobDescription("metrics: kurtosis-update decomposition of " + fixed.size() + " runs");
+      rows.addAll(kurtosisUpdates(snapshots, sites, fixed));
       rows.addAll(attentionEntropy(snapshots));
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
       spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
@@ -146,9 +163,12 @@ final class MetricsJob {
     return out;
   }
 
-  /** Each run's model.seq_len from its config.conf (run_id is the run directory's name). */
-  static Map<String, Integer> sequenceLengths(List<String> snapshotDirs, Configuration conf) throws IOException {
-    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+  /** What the metrics need to know of a run from its config.conf: seq_len (null if not recorded), fixed probes. */
+  record RunFacts(Integer seqLen, boolean fixedProbe) implements java.io.Serializable {}
+
+  /** Each run's facts, by run_id (the run directory's name); runs without a config.conf are left out. */
+  static Map<String, RunFacts> runFacts(List<String> snapshotDirs, Configuration conf) throws IOException {
+    Map<String, RunFacts> out = new java.util.LinkedHashMap<>();
     for (String dir : snapshotDirs) {
       Path run = new Path(dir).getParent();
       Path file = new Path(run, "config.conf");
@@ -158,15 +178,83 @@ final class MetricsJob {
       }
       try (var in = new java.io.InputStreamReader(fs.open(file), java.nio.charset.StandardCharsets.UTF_8)) {
         Config runConfig = com.typesafe.config.ConfigFactory.parseReader(in);
-        if (runConfig.hasPath("model.seq_len")
-            && runConfig.getValue("model.seq_len").valueType() == com.typesafe.config.ConfigValueType.NUMBER) {
-          out.put(run.getName(), runConfig.getInt("model.seq_len"));
-        } else {
+        boolean known = runConfig.hasPath("model.seq_len")
+            && runConfig.getValue("model.seq_len").valueType() == com.typesafe.config.ConfigValueType.NUMBER;
+        if (!known) {
           LOG.warn("metrics: run {} does not record its seq_len; no within-sequence statistics for it", run.getName());
         }
+        boolean fixed = runConfig.hasPath("train.probe_inputs") && runConfig.getString("train.probe_inputs").equals("fixed");
+        out.put(run.getName(), new RunFacts(known ? runConfig.getInt("model.seq_len") : null, fixed));
       }
     }
     return out;
+  }
+
+  /**
+   * PAPER App D between consecutive snapshot steps of runs whose snapshots hold fixed probe inputs: each token
+   * row at step t is paired with the same token's row at the run's next snapshot step, and the pairs are folded
+   * per (run, t, layer, site) into a {@link KurtosisUpdate}. Rows: u2_1 … u4_4 at step t (the change from t to
+   * the next snapshot) and their cumulative sums over the run ({@code u2_1_cum} …).
+   */
+  static List<Row> kurtosisUpdates(Dataset<Row> snapshots, List<String> sites, Set<String> fixedProbeRuns) {
+    if (fixedProbeRuns.isEmpty()) {
+      return List.of();
+    }
+    Dataset<Row> tokens = snapshots.filter(snapshots.col("site").isin(sites.toArray())
+            .and(snapshots.col("run_id").isin(fixedProbeRuns.toArray())))
+        .select("run_id", "step", "layer", "site", "token_index", "values");
+    Map<String, Map<Long, Long>> previous = new java.util.HashMap<>(); // run -> step -> the snapshot step before
+    for (Row r : tokens.select("run_id", "step").distinct().orderBy("run_id", "step").collectAsList()) {
+      Map<Long, Long> steps = previous.computeIfAbsent(r.getString(0), k -> new java.util.LinkedHashMap<>());
+      long last = steps.isEmpty() ? -1 : steps.keySet().stream().mapToLong(Long::longValue).max().getAsLong();
+      steps.put(r.getLong(1), last);
+    }
+    Map<String, Map<Long, Long>> before = Map.copyOf(previous);
+    JavaRDD<Row> rows = tokens.javaRDD();
+    var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3),
+        r.getInt(4)), floats(r.getList(5))));
+    var next = rows.filter(r -> before.get(r.getString(0)).get(r.getLong(1)) >= 0)
+        .mapToPair(r -> new Tuple2<>(new TokenKey(r.getString(0), before.get(r.getString(0)).get(r.getLong(1)),
+            r.getInt(2), r.getString(3), r.getInt(4)), floats(r.getList(5))));
+    List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)
+        .mapToPair(e -> new Tuple2<>(e._1().group(), e._2()))
+        .combineByKey(
+            v -> {
+              KurtosisUpdate u = new KurtosisUpdate(v._1().length);
+              u.add(v._1(), v._2());
+              return u;
+            },
+            (u, v) -> {
+              u.add(v._1(), v._2());
+              return u;
+            },
+            KurtosisUpdate::merge)
+        .collect();
+    List<Tuple2<SiteKey, KurtosisUpdate>> ordered = new ArrayList<>(updates);
+    ordered.sort(java.util.Comparator.comparing((Tuple2<SiteKey, KurtosisUpdate> e) -> e._1().runId())
+        .thenComparing(e -> e._1().site()).thenComparingInt(e -> e._1().layer()).thenComparingLong(e -> e._1().step()));
+    List<Row> out = new ArrayList<>();
+    Map<String, Double> cumulative = new java.util.HashMap<>();
+    for (Tuple2<SiteKey, KurtosisUpdate> e : ordered) {
+      SiteKey k = e._1();
+      for (Map.Entry<String, Double> term : e._2().terms().entrySet()) {
+        if (!term.getKey().startsWith("u")) {
+          continue; // m2 and m4 are the kurtosis metric's own parts
+        }
+        String series = k.runId() + "/" + k.site() + "/" + k.layer() + "/" + term.getKey();
+        double sum = cumulative.merge(series, term.getValue(), Double::sum);
+        out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), term.getKey(), term.getValue()));
+        out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), term.getKey() + "_cum", sum));
+      }
+    }
+    return out;
+  }
+
+  /** One token of one snapshot. */
+  record TokenKey(String runId, long step, int layer, String site, int tokenIndex) implements java.io.Serializable {
+    SiteKey group() {
+      return new SiteKey(runId, step, layer, site);
+    }
   }
 
   /** Mean attention entropy over heads, per (run, step, layer), from the attn_entropy snapshot rows. */

@@ -62,6 +62,8 @@ final class ParameterAveraging implements TrainingEngine {
   private long round;
   private double workerSeconds;
   private double roundSeconds;
+  /** Where the rounds' time went, outside the workers' training: [broadcast, Spark job, averaging]. */
+  private final double[] phaseSeconds = new double[3];
   private String backends = "";
 
   ParameterAveraging(JavaSparkContext sc, WorkerSpec spec, long frequency, TransformerLM model, Optimizer optimizer) {
@@ -90,6 +92,7 @@ final class ParameterAveraging implements TrainingEngine {
     long started = System.nanoTime();
     Broadcast<RoundInput> input = sc.broadcast(new RoundInput(round, from, to, Set.copyOf(capture),
         ArrayCodec.encode(model.parameters()), ArrayCodec.encode(optimizer.state())));
+    long broadcast = System.nanoTime();
     sc.setJobDescription(String.format(Locale.ROOT, "train %s: round %d, steps %d-%d on %d workers",
         spec.settings().runId(), round, from, to - 1, spec.workers()));
     WorkerSpec s = spec;
@@ -99,6 +102,7 @@ final class ParameterAveraging implements TrainingEngine {
     } finally {
       input.destroy();
     }
+    long collected = System.nanoTime();
     for (RoundResult r : results) {
       if (r.diverged() != null) {
         throw new TrainStep.DivergedException("worker " + r.worker() + ": " + r.diverged());
@@ -107,14 +111,24 @@ final class ParameterAveraging implements TrainingEngine {
     model.loadParameters(average(results, RoundResult::params));
     optimizer.loadState(optimizer.averaged(sum(results, RoundResult::optimizerState), results.size()));
     round++;
+    long averaged = System.nanoTime();
     workerSeconds += results.stream().mapToDouble(RoundResult::seconds).max().orElse(0);
-    roundSeconds += (System.nanoTime() - started) / 1e9;
+    roundSeconds += (averaged - started) / 1e9;
+    phaseSeconds[0] += (broadcast - started) / 1e9;
+    phaseSeconds[1] += (collected - broadcast) / 1e9;
+    phaseSeconds[2] += (averaged - collected) / 1e9;
     return perStep(results, from, to);
   }
 
   /** Seconds the rounds took beyond their slowest worker's training: broadcast, scheduling, averaging. */
   double averagingOverheadSeconds() {
     return roundSeconds - workerSeconds;
+  }
+
+  /** The overhead's parts: encoding and broadcasting the state, the Spark jobs beyond the workers' training, averaging. */
+  String overheadBreakdown() {
+    return String.format(Locale.ROOT, "broadcast %.1f s, Spark jobs %.1f s beyond the workers' %.1f s of training, "
+        + "averaging %.1f s", phaseSeconds[0], phaseSeconds[1] - workerSeconds, workerSeconds, phaseSeconds[2]);
   }
 
   long rounds() {

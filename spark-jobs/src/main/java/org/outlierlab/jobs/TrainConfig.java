@@ -18,6 +18,11 @@ final class TrainConfig {
   static final String MODEL = "model";
   static final String TRAIN = "train";
 
+  enum ProbeInputs {
+    BATCH,
+    FIXED
+  }
+
   enum OptimizerKind {
     ADAMW,
     ADAFACTOR,
@@ -78,7 +83,8 @@ final class TrainConfig {
         c.longAtLeast("train.log_interval", 1), c.longAtLeast("train.eval_interval", 0),
         c.intBetween("train.eval_batches", 1, 1 << 20), c.longAtLeast("train.checkpoint_interval", 0),
         new HashSet<>(c.longList("train.snapshot_steps")), c.longAtLeast("train.snapshot_interval", 0),
-        c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"));
+        c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"),
+        c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED);
   }
 
   /** How every worker builds the same optimiser (Spark ships this to the executors). */

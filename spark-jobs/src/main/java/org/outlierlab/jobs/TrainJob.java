@@ -125,6 +125,7 @@ final class TrainJob {
     LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s (%d rounds, %.1f s of averaging overhead); "
             + "last loss %.4f, validation loss %.4f; run in %s", summary.seconds(), engine.rounds(),
         engine.averagingOverheadSeconds(), summary.lastLoss(), summary.lastValLoss(), settings.runDir()));
+    LOG.info("train: averaging overhead: {}", engine.overheadBreakdown());
     return summary;
   }
 

@@ -45,7 +45,8 @@ class MetricsJobTest {
     acts.put("attn_probs_0", Nd4j.valueArrayOf(new long[] {B, 2, T, T}, 1.0f / T));
     Snapshots.write(run, step, acts, B, 2, new org.apache.hadoop.fs.Path(dir.resolve("wh/runs/" + run + "/snapshots").toString()),
         new Configuration());
-    java.nio.file.Files.writeString(dir.resolve("wh/runs/" + run + "/config.conf"), "model {\n  seq_len = " + T + "\n}\n");
+    java.nio.file.Files.writeString(dir.resolve("wh/runs/" + run + "/config.conf"), "model {\n  seq_len = " + T
+        + "\n}\ntrain {\n  probe_inputs = " + (run.startsWith("fixed") ? "fixed" : "batch") + "\n}\n");
     return Map.of("0", layer0, "1", layer1);
   }
 
@@ -140,5 +141,56 @@ class MetricsJobTest {
     FileNotFoundException e = assertThrows(FileNotFoundException.class, () -> Main.run(new String[] {"metrics",
         "--master", "local[1]", "--spark.ui.enabled", "false", "--runs", dir.resolve("nothing").toString()}));
     assertTrue(e.getMessage().contains("nothing"), e.getMessage());
+  }
+
+  /** m2 and m4 of a snapshot (PAPER App D), brute force. */
+  static double[] moments(float[][] x) {
+    double m2 = 0;
+    double m4 = 0;
+    for (int j = 0; j < D; j++) {
+      double s2 = 0;
+      for (float[] row : x) {
+        s2 += (double) row[j] * row[j];
+      }
+      s2 /= x.length;
+      m2 += s2 / D;
+      m4 += s2 * s2 / D;
+    }
+    return new double[] {m2, m4};
+  }
+
+  @Test
+  void theKurtosisUpdateTermsOfFixedProbeRunsSumToTheMomentChanges() throws Exception {
+    float[][][] x = {plant("fixed-a", 0).get("1"), plant("fixed-a", 10).get("1"), plant("fixed-a", 20).get("1")};
+    plant("run-b", 0);
+    plant("run-b", 10);
+    assertEquals(0, Main.run(args()));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.read().parquet(dir.resolve("wh/layer_metrics").toString()).createOrReplaceTempView("layer_metrics");
+      Map<String, Double> m = new HashMap<>();
+      for (Row row : spark.sql("SELECT step, metric, value FROM layer_metrics WHERE run_id = 'fixed-a' AND layer = 1 "
+          + "AND site = 'resid_attn_in' AND metric LIKE 'u%'").collectAsList()) {
+        m.put(row.getLong(0) + "/" + row.getString(1), row.getDouble(2));
+      }
+      double cum2 = 0;
+      for (int k = 0; k < 2; k++) {
+        long step = 10L * k;
+        double[] before = moments(x[k]);
+        double[] after = moments(x[k + 1]);
+        double u2 = m.get(step + "/u2_1") + m.get(step + "/u2_2");
+        double u4 = m.get(step + "/u4_1") + m.get(step + "/u4_2") + m.get(step + "/u4_3") + m.get(step + "/u4_4");
+        assertEquals(after[0] - before[0], u2, 1e-9 * Math.abs(before[0]), "Δm2 from step " + step);
+        assertEquals(after[1] - before[1], u4, 1e-9 * Math.abs(before[1]), "Δm4 from step " + step);
+        cum2 += m.get(step + "/u2_2");
+        assertEquals(cum2, m.get(step + "/u2_2_cum"), 1e-12, "cumulative sum at step " + step);
+      }
+      assertTrue(!m.containsKey("20/u2_1"), "no interval after the last snapshot");
+      long others = spark.sql("SELECT count(*) FROM layer_metrics WHERE run_id = 'run-b' AND metric LIKE 'u%'")
+          .first().getLong(0);
+      assertEquals(0, others, "a run whose probes change every step gets no decomposition");
+    } finally {
+      spark.stop();
+    }
   }
 }

@@ -224,4 +224,22 @@ class TrainJobTest {
         DataType.FLOAT);
     assertTrue(small > 0.8e9 && small < 1.5e9, "estimate " + small);
   }
+
+  @Test
+  void fixedProbeSnapshotsFeedTheKurtosisUpdateDecomposition() throws Exception {
+    assertEquals(0, Main.run(train(tokens(), "--probe_inputs", "fixed", "--snapshot_steps", "[0, 4, 8]")));
+    String wh = dir.resolve("wh").toString();
+    assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
+        "--warehouse", wh}));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
+      List<Row> steps = spark.sql("SELECT DISTINCT step FROM layer_metrics WHERE metric = 'u4_2' AND site = 'resid_attn_in' "
+          + "ORDER BY step").collectAsList();
+      assertEquals(List.of(0L, 4L), steps.stream().map(r -> r.getLong(0)).toList(), "intervals 0-4 and 4-8");
+      assertTrue(spark.sql("SELECT min(value) FROM layer_metrics WHERE metric = 'u4_2'").first().getDouble(0) >= 0);
+    } finally {
+      spark.stop();
+    }
+  }
 }

@@ -9,6 +9,8 @@ import org.outlierlab.model.optim.LrSchedule;
  *
  * @param snapshotSteps steps whose forward pass is captured, in addition to every {@code snapshotInterval}
  * @param probe how many sequences of a captured batch go into the snapshot
+ * @param fixedProbe capture the first {@code probe} validation sequences at every snapshot step (a forward pass
+ *     without gradient), instead of the training batch: the same inputs each time, as the App D decomposition needs
  */
 public record TrainSettings(
     String runId,
@@ -27,14 +29,15 @@ public record TrainSettings(
     long snapshotInterval,
     int probe,
     boolean snapshotMlpIn,
-    boolean snapshotAttentionEntropy)
+    boolean snapshotAttentionEntropy,
+    boolean fixedProbe)
     implements Serializable {
 
   /** The same settings with another seed (each data-parallel worker draws its own batch order). */
   public TrainSettings withSeed(long newSeed) {
     return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, newSeed, schedule, clipNorm, logInterval,
         evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, probe, snapshotMlpIn,
-        snapshotAttentionEntropy);
+        snapshotAttentionEntropy, fixedProbe);
   }
 
   boolean snapshotAt(long step) {

@@ -75,7 +75,12 @@ public final class Trainer {
     double lastValLoss = Double.NaN;
     for (long from = start; from < s.steps(); ) {
       long to = nextBoundary(from, engine.maxStepsPerCall());
-      List<TrainStep.Result> results = engine.train(from, to, s.snapshotAt(from) ? captureSites() : Set.of());
+      boolean capture = s.snapshotAt(from);
+      if (capture && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
+        Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), captureSites()), s.probe(),
+            model.config().nLayers(), new Path(s.runDir(), "snapshots"), conf);
+      }
+      List<TrainStep.Result> results = engine.train(from, to, capture && !s.fixedProbe() ? captureSites() : Set.of());
       long now = System.nanoTime();
       for (TrainStep.Result r : results) {
         long completed = r.step() + 1;
@@ -110,6 +115,15 @@ public final class Trainer {
     }
     log.flush();
     return new Summary(start, s.steps(), lastLoss, lastValLoss, (System.nanoTime() - runStart) / 1e9);
+  }
+
+  private int[][] probeInputs(int[][] validation, int t) {
+    if (validation.length < s.probe()) {
+      throw new IllegalArgumentException("train.probe_inputs = fixed needs train.probe = " + s.probe()
+          + " validation sequences; the validation split of " + s.tokensDir() + " has " + validation.length);
+    }
+    int[] ids = java.util.stream.IntStream.range(0, s.probe()).toArray();
+    return TrainData.slice(validation, ids, 0, t);
   }
 
   private boolean evaluatesAt(long completed) {
