@@ -52,6 +52,10 @@ final class MetricsJob {
     List<String> runs = c.stringList("metrics.runs");
     List<String> sites = c.stringList("metrics.sites");
     boolean gram = c.bool("metrics.gram");
+    double fraction = c.fraction("metrics.sample_fraction", 0, 1, true);
+    if (fraction == 0) {
+      throw new ConfigError("metrics.sample_fraction = 0 keeps no tokens; allowed: a fraction in (0, 1], 1 = exact");
+    }
     String out = c.string("metrics.warehouse") + "/layer_metrics";
     if (runs.isEmpty()) {
       throw new ConfigError("metrics.runs is empty; allowed: run directories or warehouses");
@@ -60,7 +64,7 @@ final class MetricsJob {
     try {
       List<String> snapshotDirs = snapshotDirs(runs, spark.sparkContext().hadoopConfiguration());
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
-      Dataset<Row> snapshots = spark.read().parquet(snapshotDirs.toArray(new String[0]));
+      Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), fraction);
       spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
       List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
       Map<String, RunFacts> facts = runFacts(snapshotDirs, spark.sparkContext().hadoopConfiguration());
@@ -88,6 +92,19 @@ final class MetricsJob {
     } finally {
       spark.stop();
     }
+  }
+
+  /**
+   * The token rows to aggregate: all of them, or a subset of about {@code fraction} chosen by a hash of (run,
+   * token_index), so that the same probe tokens are kept at every step, layer and site (the App D pairs and
+   * the within-sequence pairs stay aligned). Attention-entropy rows are always kept.
+   */
+  static Dataset<Row> sample(Dataset<Row> snapshots, double fraction) {
+    if (fraction >= 1) {
+      return snapshots;
+    }
+    long keep = Math.round(fraction * 1_000_000);
+    return snapshots.filter("site = 'attn_entropy' OR pmod(xxhash64(run_id, token_index), 1000000) < " + keep);
   }
 
   /** Folds each (run, step, layer, site)'s token rows into one LayerStats, then lists its statistics. */

@@ -193,4 +193,29 @@ class MetricsJobTest {
       spark.stop();
     }
   }
+
+  @Test
+  void aSampledRunAggregatesExactlyTheChosenTokens() throws Exception {
+    float[][] layer1 = plant("run-a", 0).get("1");
+    String wh = dir.resolve("wh").toString();
+    assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
+        "--warehouse", wh, "--sample_fraction", "0.5"}));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      List<Row> kept = spark.sql("SELECT id FROM range(" + (B * T) + ") WHERE pmod(xxhash64('run-a', CAST(id AS INT)), "
+          + "1000000) < 500000").collectAsList();
+      assertTrue(kept.size() > 0 && kept.size() < B * T, "a real subset: " + kept.size());
+      LayerStats direct = new LayerStats(D, true);
+      kept.forEach(r -> direct.add(layer1[(int) r.getLong(0)]));
+      spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
+      double kurtosis = spark.sql("SELECT value FROM layer_metrics WHERE layer = 1 AND site = 'resid_attn_in' "
+          + "AND metric = 'kurtosis'").first().getDouble(0);
+      assertEquals(direct.metrics().get("kurtosis"), kurtosis, 1e-9);
+    } finally {
+      spark.stop();
+    }
+    var zero = assertThrows(org.outlierlab.jobs.config.ConfigError.class, () -> Main.run(new String[] {"metrics",
+        "--runs", wh, "--sample_fraction", "0"}));
+    assertTrue(zero.getMessage().contains("metrics.sample_fraction"), zero.getMessage());
+  }
 }
