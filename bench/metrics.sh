@@ -30,14 +30,18 @@ START=$(date +%s.%N)
 "$ROOT/bin/oflab" metrics --runs "$WORK/wh" --warehouse "$WORK/wh" --spark.ui.enabled false 2>"$WORK/job.log" \
   || { cat "$WORK/job.log" >&2; exit 1; }
 END=$(date +%s.%N)
-"$PYTHON" - "$OURS" "$PEER" "$START" "$END" "$TOKENS" <<'PY'
+# "metrics: aggregated 65536 token rows in 1.23 s (53281 rows/s, with the feature Gram)": the job's own rate
+AGGREGATION=$(grep -o 'aggregated [0-9]* token rows in [0-9.]* s' "$WORK/job.log" | awk '{print $5}')
+"$PYTHON" - "$OURS" "$PEER" "$START" "$END" "$TOKENS" "$AGGREGATION" "$D" <<'PY'
 import json, sys
 ours, peer = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-wall, tokens = float(sys.argv[4]) - float(sys.argv[3]), int(sys.argv[5])
-print(json.dumps({"impl": "outlier-lab metrics job (local[*], Parquet in and out, wall incl. JVM and Spark start)",
-                  "wall_s": round(wall, 2), "rows_per_s": round(tokens / wall)}))
+wall, tokens, aggregation = float(sys.argv[4]) - float(sys.argv[3]), int(sys.argv[5]), float(sys.argv[6])
+print(json.dumps({"impl": "outlier-lab metrics job (local[*], Parquet in and out, with the Gram)", "d": int(sys.argv[7]),
+                  "tokens": tokens, "wall_s": round(wall, 2), "rows_per_s": round(tokens / wall),
+                  "aggregation_s": aggregation, "aggregation_rows_per_s": round(tokens / aggregation)}))
 print(json.dumps({"summary": "metrics",
                   "kurtosis_agrees": abs(ours["without_gram_kurtosis"] - peer["without_gram_kurtosis"]) < 1e-9 * peer["without_gram_kurtosis"],
                   "ratio_vs_numpy_without_gram": round(ours["without_gram_rows_per_s"] / peer["without_gram_rows_per_s"], 3),
-                  "ratio_vs_numpy_with_gram": round(ours["with_gram_rows_per_s"] / peer["with_gram_rows_per_s"], 3)}))
+                  "ratio_vs_numpy_with_gram": round(ours["with_gram_rows_per_s"] / peer["with_gram_rows_per_s"], 3),
+                  "job_aggregation_ratio_vs_numpy_with_gram": round(tokens / aggregation / peer["with_gram_rows_per_s"], 3)}))
 PY

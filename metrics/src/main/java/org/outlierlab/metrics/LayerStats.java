@@ -110,7 +110,7 @@ public final class LayerStats implements Serializable {
    * The statistics by name: {@code kurtosis} (Eq 1), {@code kurt_minus_1} (the released code's unbiased
    * variance of the normalised mean squares), {@code kurtosis_neuron_centred} and {@code kurtosis_width_centred}
    * (PAPER.md §1.6), {@code mmr_mean|median|max},
-   * {@code act_rms}, {@code signal_prop_mean} (mean off-diagonal of G = ZZᵀ/d, Z = X / act_rms); with the Gram
+   * {@code act_rms}, {@code tokens} (rows aggregated), {@code signal_prop_mean} (mean off-diagonal of G = ZZᵀ/d, Z = X / act_rms); with the Gram
    * also {@code signal_prop_rms}, {@code feat_corr_rms}, {@code gram_diag_sq} and {@code gram_offdiag_sq} (the
    * two parts of ‖ZᵀZ‖²_F in Eq 5).
    */
@@ -134,6 +134,7 @@ public final class LayerStats implements Serializable {
     m.put("mmr_median", sorted.get((sorted.size() - 1) / 2));
     m.put("mmr_max", sorted.get(sorted.size() - 1));
     m.put("act_rms", Math.sqrt(meanSquare));
+    m.put("tokens", (double) n);
     // Σ_{i≠i'} z_i·z_i' = ‖Σ z_i‖² − Σ ‖z_i‖², with z = x / r: O(N·d) from the row-sum vector.
     double sumNorm2 = 0;
     for (double s : sum) {

@@ -66,7 +66,12 @@ final class MetricsJob {
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
       Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), fraction);
       spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
+      long start = System.nanoTime();
       List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
+      double seconds = (System.nanoTime() - start) / 1e9;
+      double tokens = rows.stream().filter(r -> r.getString(4).equals("tokens")).mapToDouble(r -> r.getDouble(5)).sum();
+      LOG.info(String.format(java.util.Locale.ROOT, "metrics: aggregated %.0f token rows in %.2f s (%.0f rows/s%s)",
+          tokens, seconds, tokens / seconds, gram ? ", with the feature Gram" : ""));
       Map<String, RunFacts> facts = runFacts(snapshotDirs, spark.sparkContext().hadoopConfiguration());
       Map<String, Integer> seqLens = new java.util.HashMap<>();
       facts.forEach((run, f) -> {
