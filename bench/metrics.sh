@@ -31,7 +31,7 @@ START=$(date +%s.%N)
   || { cat "$WORK/job.log" >&2; exit 1; }
 END=$(date +%s.%N)
 # "metrics: aggregated 65536 token rows in 1.23 s (53281 rows/s, with the feature Gram)": the job's own rate
-AGGREGATION=$(grep -o 'aggregated [0-9]* token rows in [0-9.]* s' "$WORK/job.log" | awk '{print $5}')
+AGGREGATION=$(grep -o 'aggregated [0-9]* token rows in [0-9.]* s' "$WORK/job.log" | awk '{print $6}')
 "$PYTHON" - "$OURS" "$PEER" "$START" "$END" "$TOKENS" "$AGGREGATION" "$D" <<'PY'
 import json, sys
 ours, peer = json.loads(sys.argv[1]), json.loads(sys.argv[2])

@@ -76,9 +76,12 @@ public final class LayerStats implements Serializable {
         }
       }
     }
-    Arrays.sort(abs);
-    double median = abs[(d - 1) / 2]; // the lower middle value for even d, as torch.median
-    maxMedianRatios.add(abs[d - 1] / median);
+    double max = 0;
+    for (double a : abs) {
+      max = Math.max(max, a);
+    }
+    double median = Select.kth(abs, (d - 1) / 2); // the lower middle value for even d, as torch.median
+    maxMedianRatios.add(max / median);
   }
 
   public LayerStats merge(LayerStats o) {

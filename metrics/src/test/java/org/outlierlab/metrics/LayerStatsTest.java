@@ -234,4 +234,19 @@ class LayerStatsTest {
     close(pooled.metrics().get("signal_prop_mean"), single.mean(r1), "one sequence, mean");
     close(pooled.metrics().get("signal_prop_rms"), single.rms(r1), "one sequence, rms");
   }
+
+  @Test
+  void selectFindsTheKthSmallestAlsoAmongRepeatedValues() {
+    Random r = new Random(5);
+    for (int trial = 0; trial < 200; trial++) {
+      double[] a = new double[1 + r.nextInt(40)];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = r.nextInt(5); // many repeats
+      }
+      double[] sorted = a.clone();
+      java.util.Arrays.sort(sorted);
+      int k = r.nextInt(a.length);
+      assertEquals(sorted[k], Select.kth(a.clone(), k), "k = " + k + " of " + java.util.Arrays.toString(a));
+    }
+  }
 }

@@ -114,11 +114,8 @@ final class MetricsJob {
 
   /** Folds each (run, step, layer, site)'s token rows into one LayerStats, then lists its statistics. */
   static List<Row> layerStatistics(Dataset<Row> snapshots, List<String> sites, boolean gram) {
-    Dataset<Row> tokens = snapshots.filter(snapshots.col("site").isin(sites.toArray()))
-        .select("run_id", "step", "layer", "site", "values");
-    JavaPairRDD<Tuple2<Tuple2<String, Long>, Tuple2<Integer, String>>, float[]> keyed = tokens.javaRDD()
-        .mapToPair(r -> new Tuple2<>(new Tuple2<>(new Tuple2<>(r.getString(0), r.getLong(1)),
-            new Tuple2<>(r.getInt(2), r.getString(3))), floats(r.getList(4))));
+    JavaPairRDD<SiteKey, float[]> keyed = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray()))
+        .mapToPair(r -> new Tuple2<>(r.group(), r.getValues()));
     return keyed.combineByKey(
             v -> {
               LayerStats s = new LayerStats(v.length, gram);
@@ -132,9 +129,9 @@ final class MetricsJob {
             LayerStats::merge)
         .flatMap(e -> {
           List<Row> out = new ArrayList<>();
+          SiteKey k = e._1();
           for (Map.Entry<String, Double> m : e._2().metrics().entrySet()) {
-            out.add(RowFactory.create(e._1()._1()._1(), e._1()._1()._2(), e._1()._2()._1(), e._1()._2()._2(),
-                m.getKey(), m.getValue()));
+            out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), m.getKey(), m.getValue()));
           }
           return out.iterator();
         })
@@ -159,11 +156,9 @@ final class MetricsJob {
       }
     }
     Map<String, Integer> lengths = Map.copyOf(seqLens);
-    var pairs = snapshots.filter(snapshots.col("site").isin(sites.toArray())
+    var pairs = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())
             .and(snapshots.col("run_id").isin(lengths.keySet().toArray())))
-        .select("run_id", "step", "layer", "site", "token_index", "values").javaRDD()
-        .mapToPair(r -> new Tuple2<>(new Tuple2<>(new SiteKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3)),
-            r.getInt(4) / lengths.get(r.getString(0))), floats(r.getList(5))))
+        .mapToPair(r -> new Tuple2<>(new Tuple2<>(r.group(), r.getTokenIndex() / lengths.get(r.getRunId())), r.getValues()))
         .groupByKey()
         .mapToPair(g -> {
           List<float[]> rows = new ArrayList<>();
@@ -222,22 +217,20 @@ final class MetricsJob {
     if (fixedProbeRuns.isEmpty()) {
       return List.of();
     }
-    Dataset<Row> tokens = snapshots.filter(snapshots.col("site").isin(sites.toArray())
-            .and(snapshots.col("run_id").isin(fixedProbeRuns.toArray())))
-        .select("run_id", "step", "layer", "site", "token_index", "values");
+    var filter = snapshots.col("site").isin(sites.toArray()).and(snapshots.col("run_id").isin(fixedProbeRuns.toArray()));
     Map<String, Map<Long, Long>> previous = new java.util.HashMap<>(); // run -> step -> the snapshot step before
-    for (Row r : tokens.select("run_id", "step").distinct().orderBy("run_id", "step").collectAsList()) {
+    for (Row r : snapshots.filter(filter).select("run_id", "step").distinct().orderBy("run_id", "step").collectAsList()) {
       Map<Long, Long> steps = previous.computeIfAbsent(r.getString(0), k -> new java.util.LinkedHashMap<>());
       long last = steps.isEmpty() ? -1 : steps.keySet().stream().mapToLong(Long::longValue).max().getAsLong();
       steps.put(r.getLong(1), last);
     }
     Map<String, Map<Long, Long>> before = Map.copyOf(previous);
-    JavaRDD<Row> rows = tokens.javaRDD();
-    var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3),
-        r.getInt(4)), floats(r.getList(5))));
-    var next = rows.filter(r -> before.get(r.getString(0)).get(r.getLong(1)) >= 0)
-        .mapToPair(r -> new Tuple2<>(new TokenKey(r.getString(0), before.get(r.getString(0)).get(r.getLong(1)),
-            r.getInt(2), r.getString(3), r.getInt(4)), floats(r.getList(5))));
+    JavaRDD<TokenRow> rows = TokenRow.of(snapshots, filter);
+    var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.getRunId(), r.getStep(), r.getLayer(), r.getSite(),
+        r.getTokenIndex()), r.getValues()));
+    var next = rows.filter(r -> before.get(r.getRunId()).get(r.getStep()) >= 0)
+        .mapToPair(r -> new Tuple2<>(new TokenKey(r.getRunId(), before.get(r.getRunId()).get(r.getStep()),
+            r.getLayer(), r.getSite(), r.getTokenIndex()), r.getValues()));
     List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)
         .mapToPair(e -> new Tuple2<>(e._1().group(), e._2()))
         .combineByKey(
@@ -285,14 +278,6 @@ final class MetricsJob {
         .selectExpr("run_id", "step", "layer", "'attn' AS site", "'attn_entropy' AS metric",
             "CAST(aggregate(values, 0D, (a, v) -> a + v) / size(values) AS DOUBLE) AS value")
         .collectAsList();
-  }
-
-  private static float[] floats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
   }
 
   /** Each entry's snapshots directory: a run directory itself, or every run of a warehouse. */
