@@ -10,7 +10,9 @@ import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
+import org.outlierlab.model.optim.Soap;
 import org.outlierlab.model.train.TrainSettings;
 
 /** Reads and validates {@code model.*} and {@code train.*}. */
@@ -26,7 +28,9 @@ final class TrainConfig {
   enum OptimizerKind {
     ADAMW,
     ADAFACTOR,
-    SGD
+    SGD,
+    SOAP,
+    ROTATED_ADAFACTOR
   }
 
   private TrainConfig() {}
@@ -88,21 +92,31 @@ final class TrainConfig {
   }
 
   /** How every worker builds the same optimiser (Spark ships this to the executors). */
-  record OptimizerSpec(OptimizerKind kind, double beta1, double beta2, double eps, double weightDecay, double momentum)
-      implements java.io.Serializable {
+  record OptimizerSpec(OptimizerKind kind, double beta1, double beta2, double eps, double weightDecay, double momentum,
+      double shampooBeta, int preconditionFrequency, int maxPrecondDim) implements java.io.Serializable {
     Optimizer create() {
       return switch (kind) {
         case ADAMW -> new AdamW(beta1, beta2, eps, weightDecay);
         case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, weightDecay);
         case SGD -> new SgdMomentum(momentum, weightDecay);
+        case SOAP -> new Soap(beta1, beta2, shampooBeta, eps, weightDecay, preconditionFrequency, maxPrecondDim);
+        case ROTATED_ADAFACTOR -> new RotatedAdaFactor(beta1, beta2, shampooBeta, eps, weightDecay,
+            preconditionFrequency, maxPrecondDim);
       };
     }
   }
 
   static OptimizerSpec optimizer(ConfigReader c) {
     OptimizerKind kind = c.choice("train.optimizer", OptimizerKind.class);
+    double shampooBeta = c.fraction("train.shampoo_beta", -1, 1, false);
+    if (shampooBeta < 0 && shampooBeta != -1) {
+      throw new ConfigError("train.shampoo_beta = " + shampooBeta + " is out of range; allowed: -1 (use beta2) or "
+          + "0 <= value < 1");
+    }
     return new OptimizerSpec(kind, c.fraction("train.beta1", 0, 1, false), c.fraction("train.beta2", 0, 1, false),
         c.fraction("train.eps", 0, 1, true), c.fraction("train.weight_decay", 0, 1, true),
-        c.fraction("train.momentum", 0, 1, false));
+        c.fraction("train.momentum", 0, 1, false), shampooBeta,
+        c.intBetween("train.precondition_frequency", 1, Integer.MAX_VALUE),
+        c.intBetween("train.max_precond_dim", 0, Integer.MAX_VALUE));
   }
 }

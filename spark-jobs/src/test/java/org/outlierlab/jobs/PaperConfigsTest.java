@@ -1,15 +1,20 @@
 package org.outlierlab.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigLoader;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.optim.RotatedAdaFactor;
+import org.outlierlab.model.optim.Soap;
 
 /** Every paper experiment in conf/paper resolves, with every block, to a valid model and run, as documented. */
 class PaperConfigsTest {
@@ -38,6 +43,23 @@ class PaperConfigsTest {
       }
     }
     assertEquals(bases.size() * (all.length - bases.size()), checked);
+  }
+
+  /** PAPER §3.1-3.2's SOAP and rotated AdaFactor, by name, with their preconditioner settings. */
+  @Test
+  void soapAndRotatedAdaFactorAreConfigurable() {
+    ConfigReader soap = new ConfigReader(ConfigLoader.load(List.of(DIR + "codeparrot-130m.conf"),
+        Map.of("train.optimizer", "soap", "train.precondition_frequency", "5")));
+    TrainConfig.OptimizerSpec spec = TrainConfig.optimizer(soap);
+    assertEquals(List.of(-1.0, 5.0, 10000.0),
+        List.of(spec.shampooBeta(), (double) spec.preconditionFrequency(), (double) spec.maxPrecondDim()));
+    assertInstanceOf(Soap.class, spec.create());
+    ConfigReader rotated = new ConfigReader(ConfigLoader.load(List.of(DIR + "codeparrot-130m.conf"),
+        Map.of("train.optimizer", "rotated-adafactor", "train.shampoo_beta", "0.99")));
+    assertInstanceOf(RotatedAdaFactor.class, TrainConfig.optimizer(rotated).create());
+    ConfigReader wrong = new ConfigReader(ConfigLoader.load(List.of(), Map.of("train.shampoo_beta", "-0.5")));
+    ConfigError e = assertThrows(ConfigError.class, () -> TrainConfig.optimizer(wrong));
+    assertTrue(e.getMessage().contains("-1 (use beta2)"), e.getMessage());
   }
 
   @Test

@@ -150,7 +150,31 @@ class TrainJobTest {
   void oneWorkerGivesExactlyTheSingleProcessRun() throws Exception {
     String tokens = tokens();
     assertEquals(0, Main.run(train(tokens, "--workers", "1")));
-    // the single-process Trainer, built from the run's own resolved configuration
+    trainSingleProcess(tokens);
+    assertSameState(last("single"), last("tiny"));
+  }
+
+  /**
+   * SOAP's eigenbases through rounds: two workers refresh theirs inside every round (frequency 2, rounds of 3), so
+   * the average recomputes them; one worker keeps its own and is still exactly the single-process run.
+   */
+  @Test
+  void soapTrainsOnWorkersAndOneWorkerIsTheSingleProcessRun() throws Exception {
+    String tokens = tokens();
+    String[] soap = {"--optimizer", "soap", "--precondition_frequency", "2"};
+    assertEquals(0, Main.run(train(tokens, concat(soap, "--run_id", "two"))));
+    assertTrue(last("two").optimizerState().containsKey("QL/h0_wq"), last("two").optimizerState().keySet().toString());
+    assertEquals(0, Main.run(train(tokens, concat(soap, "--workers", "1"))));
+    trainSingleProcess(tokens);
+    assertSameState(last("single"), last("tiny"));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+  }
+
+  /** The single-process Trainer, built from run tiny's own resolved configuration, as run single. */
+  private void trainSingleProcess(String tokens) throws Exception {
     Config resolved = ConfigFactory.parseFile(dir.resolve("wh/runs/tiny/config.conf").toFile())
         .withValue("train.run_id", ConfigValueFactory.fromAnyRef("single")).resolve();
     ConfigReader c = new ConfigReader(resolved);
@@ -159,7 +183,6 @@ class TrainJobTest {
     TrainSettings settings = TrainConfig.settings(c, "op");
     new Trainer(new TransformerLM(model, DataType.FLOAT, settings.seed()), TrainConfig.optimizer(c).create(), settings,
         new org.apache.hadoop.conf.Configuration(), line -> { }).run(false);
-    assertSameState(last("single"), last("tiny"));
   }
 
   @Test

@@ -33,8 +33,6 @@ public final class AdaFactor implements Optimizer {
   @Override
   public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
     counter.t++;
-    double c1 = 1 - Math.pow(beta1, counter.t);
-    double c2 = 1 - Math.pow(beta2, counter.t);
     for (Map.Entry<String, INDArray> e : params.entrySet()) {
       if (!grads.containsKey(e.getKey())) {
         continue; // frozen: no gradient, no update
@@ -48,18 +46,29 @@ public final class AdaFactor implements Optimizer {
         AdamW.adamUpdate(p, g, mi, rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p)), lr, beta1, beta2, eps, counter.t);
         continue;
       }
-      mi.muli(beta1).addi(g.mul(1 - beta1));
-      INDArray squared = g.mul(g);
       INDArray a = rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
       INDArray c = cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
-      a.muli(beta2).addi(squared.sum(true, 1).muli(1 - beta2));
-      c.muli(beta2).addi(squared.sum(true, 0).muli(1 - beta2));
-      INDArray vHat = a.mmul(c).divi(a.sumNumber().doubleValue()).divi(c2);
       if (weightDecay != 0) {
         p.muli(1 - lr * weightDecay);
       }
-      p.subi(mi.div(c1).divi(Transforms.sqrt(vHat, false).addi(eps)).muli(lr));
+      p.subi(factoredDirection(g, mi, a, c, lr, beta1, beta2, eps, counter.t));
     }
+  }
+
+  /**
+   * The factored rule for a matrix gradient {@code g} at 1-based step {@code t}: updates the momentum m, row sums a
+   * (m×1) and column sums c (1×n) in place and returns lr·m̂/(√V̂ + ε), not yet applied.
+   */
+  static INDArray factoredDirection(INDArray g, INDArray m, INDArray a, INDArray c, double lr, double beta1,
+      double beta2, double eps, long t) {
+    double c1 = 1 - Math.pow(beta1, t);
+    double c2 = 1 - Math.pow(beta2, t);
+    m.muli(beta1).addi(g.mul(1 - beta1));
+    INDArray squared = g.mul(g);
+    a.muli(beta2).addi(squared.sum(true, 1).muli(1 - beta2));
+    c.muli(beta2).addi(squared.sum(true, 0).muli(1 - beta2));
+    INDArray vHat = a.mmul(c).divi(a.sumNumber().doubleValue()).divi(c2);
+    return m.div(c1).divi(Transforms.sqrt(vHat, false).addi(eps)).muli(lr);
   }
 
   @Override

@@ -51,9 +51,15 @@ public final class AdamW implements Optimizer {
    */
   static void adamUpdate(INDArray p, INDArray g, INDArray m, INDArray v, double lr, double beta1, double beta2,
       double eps, long t) {
+    p.subi(adamDirection(g, m, v, lr, beta1, beta2, eps, t));
+  }
+
+  /** The fused step of {@link #adamUpdate} without applying it: returns {@code g}, overwritten with lr·m̂/(√v̂ + ε). */
+  static INDArray adamDirection(INDArray g, INDArray m, INDArray v, double lr, double beta1, double beta2, double eps,
+      long t) {
     double epsilon = eps * Math.sqrt(1 - Math.pow(beta2, t));
     Nd4j.exec(new AdamUpdater(g, v, m, lr, beta1, beta2, epsilon, Math.toIntExact(t - 1)));
-    p.subi(g);
+    return g;
   }
 
   @Override
