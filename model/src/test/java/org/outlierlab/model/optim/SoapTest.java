@@ -235,7 +235,7 @@ class SoapTest {
     return q;
   }
 
-  /** One side's power iteration and QR (PAPER §3.1 step 7): the column order, and the new basis. */
+  /** A refresh's column order for one side (PAPER §3.1 step 7): by diag(Qᵀ P Q), descending. */
   static int[] refreshOrder(double[][] p, double[][] q) {
     double[][] qpq = mul(tr(q), mul(p, q));
     double[] estimate = new double[q.length];
