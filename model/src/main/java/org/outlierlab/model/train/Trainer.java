@@ -80,9 +80,13 @@ public final class Trainer {
         Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), captureSites()), s.probe(),
             model.config().nLayers(), new Path(s.runDir(), "snapshots"), conf);
       }
+      long callStart = System.nanoTime();
       List<TrainStep.Result> results = engine.train(from, to, capture && !s.fixedProbe() ? captureSites() : Set.of());
-      long now = System.nanoTime();
-      for (TrainStep.Result r : results) {
+      long callEnd = System.nanoTime();
+      for (int i = 0; i < results.size(); i++) {
+        TrainStep.Result r = results.get(i);
+        // a round's steps arrive together: each is timed at its share of the round
+        long now = callStart + (callEnd - callStart) * (i + 1) / results.size();
         long completed = r.step() + 1;
         lastLoss = r.loss();
         windowSteps++;
