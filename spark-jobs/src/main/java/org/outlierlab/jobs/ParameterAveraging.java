@@ -235,7 +235,7 @@ final class ParameterAveraging implements TrainingEngine {
       model = new TransformerLM(spec.model(), DataType.valueOf(spec.dtype()), spec.settings().seed());
       optimizer = spec.optimizer().create();
       worker = new Worker(model, optimizer, spec.settings().withSeed(spec.settings().seed() + w), rows);
-      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d rows", w, Nd4jBackend.describe(), hostName(),
+      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d rows", w, Nd4jBackend.describe(), Nd4jBackend.hostName(),
           rows.length);
     }
 
@@ -249,14 +249,6 @@ final class ParameterAveraging implements TrainingEngine {
 
     String describe() {
       return description;
-    }
-
-    private static String hostName() {
-      try {
-        return java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.net.UnknownHostException e) {
-        return "unknown host";
-      }
     }
   }
 }
