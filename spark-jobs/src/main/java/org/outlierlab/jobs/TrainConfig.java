@@ -104,6 +104,24 @@ final class TrainConfig {
             preconditionFrequency, maxPrecondDim);
       };
     }
+
+    /**
+     * A warning when a rotating optimiser's costliest factor is the vocabulary's: a V×V basis costs O(V²·d) per step
+     * (more than the model's own products once V is several times d) and O(V³) per refresh. The paper's 50257-token
+     * vocabulary is left unrotated by the default max_precond_dim of 10000; a smaller one is not. Null otherwise.
+     */
+    String vocabularyCostWarning(ModelConfig model) {
+      boolean rotates = kind == OptimizerKind.SOAP || kind == OptimizerKind.ROTATED_ADAFACTOR;
+      if (!rotates || model.vocabSize() > maxPrecondDim || model.vocabSize() <= model.mlpWidth()) {
+        return null;
+      }
+      return kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " rotates the " + model.vocabSize()
+          + "-token vocabulary axis (train.max_precond_dim = " + maxPrecondDim + "): every step multiplies "
+          + model.vocabSize() + "x" + model.vocabSize() + " matrices and every refresh QR-decomposes them, which can "
+          + "cost several times the model's own step (docs/BENCHMARKS.md, optimizers). Set train.max_precond_dim below "
+          + model.vocabSize() + " (e.g. " + model.mlpWidth() + ") to leave that axis unrotated, as the paper's "
+          + "50257-token vocabulary is at the default";
+    }
   }
 
   static OptimizerSpec optimizer(ConfigReader c) {

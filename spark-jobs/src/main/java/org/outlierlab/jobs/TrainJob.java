@@ -92,6 +92,10 @@ final class TrainJob {
       LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens, averaged every {} steps",
           settings.runId(), runDir, c.string("model.block"), params, settings.steps(), workers,
           settings.batchSize(), modelConfig.seqLen(), frequency);
+      String costWarning = optimizerSpec.vocabularyCostWarning(modelConfig);
+      if (costWarning != null) {
+        LOG.warn("train: {}", costWarning);
+      }
       var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig, dtype.name(),
           settings, optimizerSpec, workers);
       ParameterAveraging engine = new ParameterAveraging(sc, spec, frequency, model, optimizer);

@@ -2,6 +2,7 @@ package org.outlierlab.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +61,20 @@ class PaperConfigsTest {
     ConfigReader wrong = new ConfigReader(ConfigLoader.load(List.of(), Map.of("train.shampoo_beta", "-0.5")));
     ConfigError e = assertThrows(ConfigError.class, () -> TrainConfig.optimizer(wrong));
     assertTrue(e.getMessage().contains("-1 (use beta2)"), e.getMessage());
+  }
+
+  /** The paper's vocabulary is too long to rotate at the default; an 8192-token one is not, and is warned about. */
+  @Test
+  void rotatingAVocabularyAxisIsWarnedAbout() {
+    ConfigReader c = load("codeparrot-130m.conf", "block-pre-ln.conf");
+    TrainConfig.OptimizerSpec adamw = TrainConfig.optimizer(c);
+    TrainConfig.OptimizerSpec soap = TrainConfig.optimizer(new ConfigReader(ConfigLoader.load(
+        List.of(DIR + "codeparrot-130m.conf"), Map.of("train.optimizer", "soap"))));
+    assertNull(soap.vocabularyCostWarning(TrainConfig.model(c, 50257, 129)));
+    assertNull(adamw.vocabularyCostWarning(TrainConfig.model(c, 8192, 129)));
+    assertNull(soap.vocabularyCostWarning(TrainConfig.model(c, 3072, 129))); // no longer than the MLP's axis
+    String warning = soap.vocabularyCostWarning(TrainConfig.model(c, 8192, 129));
+    assertTrue(warning.contains("8192-token") && warning.contains("train.max_precond_dim below 8192"), warning);
   }
 
   @Test
