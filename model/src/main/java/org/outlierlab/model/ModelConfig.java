@@ -14,7 +14,8 @@ import java.io.Serializable;
  * @param entropyRegulation what keeps attention entropy from collapsing: QK-Norm, a tanh soft cap, or nothing
  * @param beta the scale of each residual branch before it is added (1 = standard)
  * @param betaTrainable whether beta is a trained scalar (one per branch) rather than a constant
- * @param alphaScaling OP's MLP input scale: a constant per layer that makes the pre-activation unit-RMS at init
+ * @param alpha OP's MLP input scale: a frozen constant per layer that makes the pre-activation unit-RMS at init,
+ *     measured on the first batch or predicted by the signal-propagation recursion ({@link AlphaRecursion})
  * @param embeddingScale the token embedding is multiplied by this (50 makes the mean squared input 1 at 0.02 init)
  */
 public record ModelConfig(
@@ -32,7 +33,7 @@ public record ModelConfig(
     EntropyRegulation entropyRegulation,
     double beta,
     boolean betaTrainable,
-    boolean alphaScaling,
+    Alpha alpha,
     Activation activation,
     Positions positions,
     boolean tiedEmbeddings,
@@ -63,6 +64,13 @@ public record ModelConfig(
     NONE
   }
 
+  /** How OP's α is set at initialisation, if the model has one. */
+  public enum Alpha {
+    NONE,
+    MEASURED,
+    RECURSION
+  }
+
   public enum Activation {
     RELU,
     GELU
@@ -89,6 +97,11 @@ public record ModelConfig(
     }
   }
 
+  /** Whether the MLPs have OP's α. */
+  public boolean hasAlpha() {
+    return alpha != Alpha.NONE;
+  }
+
   public int headSize() {
     return dModel / nHeads;
   }
@@ -107,26 +120,26 @@ public record ModelConfig(
     };
     boolean op = block == Block.OP;
     return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, pre, pre, pre, block == Block.POST_LN,
-        false, op ? EntropyRegulation.QK_NORM : EntropyRegulation.NONE, op ? 0.2 : 1.0, false, false,
+        false, op ? EntropyRegulation.QK_NORM : EntropyRegulation.NONE, op ? 0.2 : 1.0, false, Alpha.NONE,
         Activation.RELU, Positions.LEARNED, false, op ? 50.0 : 1.0, 0.02, 1e-5);
   }
 
   public ModelConfig withBeta(double newBeta, boolean trainable) {
     return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, normBeforeQk, normBeforeV, normBeforeMlp,
-        normAfterResidual, finalNorm, entropyRegulation, newBeta, trainable, alphaScaling, activation, positions,
+        normAfterResidual, finalNorm, entropyRegulation, newBeta, trainable, alpha, activation, positions,
         tiedEmbeddings, embeddingScale, initStd, normEps);
   }
 
-  public ModelConfig withStyle(Activation newActivation, Positions newPositions, boolean tied, boolean alpha) {
+  public ModelConfig withStyle(Activation newActivation, Positions newPositions, boolean tied, Alpha newAlpha) {
     return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, normBeforeQk, normBeforeV, normBeforeMlp,
-        normAfterResidual, finalNorm, entropyRegulation, beta, betaTrainable, alpha, newActivation, newPositions,
+        normAfterResidual, finalNorm, entropyRegulation, beta, betaTrainable, newAlpha, newActivation, newPositions,
         tied, embeddingScale, initStd, normEps);
   }
 
   public ModelConfig withNorms(boolean beforeQk, boolean beforeV, boolean beforeMlp, boolean afterResidual,
       boolean fin, EntropyRegulation regulation) {
     return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, beforeQk, beforeV, beforeMlp,
-        afterResidual, fin, regulation, beta, betaTrainable, alphaScaling, activation, positions, tiedEmbeddings,
+        afterResidual, fin, regulation, beta, betaTrainable, alpha, activation, positions, tiedEmbeddings,
         embeddingScale, initStd, normEps);
   }
 }

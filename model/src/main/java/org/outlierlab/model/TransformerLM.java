@@ -162,7 +162,7 @@ public final class TransformerLM {
   private SDVariable mlp(SDVariable x, String p, int layer) {
     int d = c.dModel();
     SDVariable pre = sd.mmul(x.reshape(-1, d), param(p + "w1", normal(d, c.mlpWidth())));
-    if (c.alphaScaling()) {
+    if (c.hasAlpha()) {
       frozen.add(p + "alpha");
       pre = site(pre.mul(sd.var(p + "alpha", Nd4j.scalar(dtype, 1.0))), "mlp_preact_" + layer);
     }
@@ -357,15 +357,22 @@ public final class TransformerLM {
   }
 
   /**
-   * OP's alpha (PAPER §2): layer by layer, measures the RMS of the MLP pre-activation W1·h on {@code inputs}
-   * and sets alpha = 1/RMS, so every MLP input has unit RMS at initialisation; then alpha stays frozen.
+   * Sets OP's alpha for every layer as the configuration says, then it stays frozen: {@code MEASURED}, layer by layer,
+   * measures the RMS of the MLP pre-activation W1·h on {@code inputs} and sets alpha = 1/RMS, so every MLP input
+   * has unit RMS at initialisation; {@code RECURSION} takes the signal-propagation prediction ({@link AlphaRecursion})
+   * and ignores the inputs.
    */
-  public void calibrateAlpha(int[][] inputs) {
-    if (!c.alphaScaling()) {
-      throw new IllegalStateException("model.alpha is off: this model has no alpha to calibrate");
+  public void initAlpha(int[][] inputs) {
+    if (!c.hasAlpha()) {
+      throw new IllegalStateException("model.alpha is none: this model has no alpha to set");
     }
+    double[] predicted = c.alpha() == ModelConfig.Alpha.RECURSION ? AlphaRecursion.alphas(c) : null;
     for (int l = 0; l < c.nLayers(); l++) {
       INDArray alpha = sd.getVariable("h" + l + "_alpha").getArr();
+      if (predicted != null) {
+        alpha.assign(predicted[l]);
+        continue;
+      }
       alpha.assign(1.0);
       sd.getVariable(INPUT).setArray(embed(inputs));
       INDArray pre = sd.output(Map.of(), "mlp_preact_" + l).get("mlp_preact_" + l);

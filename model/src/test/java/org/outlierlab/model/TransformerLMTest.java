@@ -40,7 +40,7 @@ class TransformerLMTest {
         Arguments.of("op", tiny(Block.OP)),
         Arguments.of("op-tanh-trainable-beta-gelu-rope-tied-alpha",
             tiny(Block.OP).withNorms(false, false, false, false, false, EntropyRegulation.TANH)
-                .withBeta(0.3, true).withStyle(Activation.GELU, Positions.ROPE, true, true)),
+                .withBeta(0.3, true).withStyle(Activation.GELU, Positions.ROPE, true, ModelConfig.Alpha.MEASURED)),
         Arguments.of("pre-ln-downweighted-final-norm", tiny(Block.PRE_LN).withBeta(0.2, false)
             .withNorms(true, true, true, false, true, EntropyRegulation.NONE)),
         Arguments.of("table3-qk-norm-and-pre-v-only", tiny(Block.PRE_LN)
@@ -164,7 +164,7 @@ class TransformerLMTest {
   @Test
   void alphaMakesEveryMlpPreActivationUnitRmsAtInit() {
     ModelConfig config = ModelConfig.of(Block.OP, 97, 64, 3, 4, 16)
-        .withStyle(Activation.GELU, Positions.ROPE, true, true);
+        .withStyle(Activation.GELU, Positions.ROPE, true, ModelConfig.Alpha.MEASURED);
     TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 4);
     int[][] ids = new int[8][16];
     for (int i = 0; i < 8; i++) {
@@ -172,7 +172,7 @@ class TransformerLMTest {
         ids[i][t] = (7 * i + 3 * t) % 97;
       }
     }
-    model.calibrateAlpha(ids);
+    model.initAlpha(ids);
     Map<String, INDArray> acts = model.forwardBackward(ids, ids, Set.of("mlp_preact_0", "mlp_preact_1", "mlp_preact_2"))
         .activations();
     for (INDArray pre : acts.values()) {

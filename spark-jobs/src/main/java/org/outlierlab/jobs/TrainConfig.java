@@ -60,7 +60,7 @@ final class TrainConfig {
         c.choiceOrDefault("model.entropy_regulation", ModelConfig.EntropyRegulation.class).orElse(p.entropyRegulation()),
         c.positiveOrDefault("model.beta").orElse(p.beta()),
         c.bool("model.beta_trainable"),
-        c.bool("model.alpha"),
+        c.choice("model.alpha", ModelConfig.Alpha.class),
         c.choice("model.activation", ModelConfig.Activation.class),
         positions,
         c.bool("model.tied_embeddings"),

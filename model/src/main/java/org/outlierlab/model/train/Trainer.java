@@ -63,8 +63,8 @@ public final class Trainer {
         progress.accept("resuming from the checkpoint at step " + start);
       }
     }
-    if (start == 0 && model.config().alphaScaling()) {
-      model.calibrateAlpha(engine.firstWorkerInputs(0)); // then frozen, and saved with the checkpoints
+    if (start == 0 && model.config().hasAlpha()) {
+      model.initAlpha(engine.firstWorkerInputs(0)); // then frozen, and saved with the checkpoints
     }
     double tokensPerStep = (double) engine.workers() * s.batchSize() * t;
     TrainLog log = new TrainLog(new Path(s.runDir(), "train_log"), conf);
