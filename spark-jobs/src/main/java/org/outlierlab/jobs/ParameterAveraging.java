@@ -18,11 +18,11 @@ import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.outlierlab.dataprep.Splits;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainData;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.TrainingEngine;
@@ -224,19 +224,18 @@ final class ParameterAveraging implements TrainingEngine {
     private final String description;
 
     private WorkerSlot(WorkerSpec spec, int w) {
-      int seqLen = spec.model().seqLen();
-      int[][] rows;
+      ShardStream batches;
       try {
-        rows = TrainData.share(TrainData.read(spec.settings().tokensDir(), Splits.TRAIN, seqLen, new Configuration()),
-            w, spec.workers());
+        batches = TrainData.stream(spec.settings(), spec.model().seqLen(), spec.workers(), w, new Configuration());
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       model = new TransformerLM(spec.model(), DataType.valueOf(spec.dtype()), spec.settings().seed());
       optimizer = spec.optimizer().create();
-      worker = new Worker(model, optimizer, spec.settings().withSeed(spec.settings().seed() + w), rows);
-      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d rows", w, Nd4jBackend.describe(), Nd4jBackend.hostName(),
-          rows.length);
+      worker = new Worker(model, optimizer, spec.settings(), batches);
+      long window = spec.settings().shuffleWindow();
+      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d training rows, shuffled in windows of %s",
+          w, Nd4jBackend.describe(), Nd4jBackend.hostName(), batches.rows(), window == 0 ? "all" : window + "+");
     }
 
     static WorkerSlot of(WorkerSpec spec, int w) {

@@ -11,6 +11,7 @@ import org.outlierlab.model.optim.LrSchedule;
  * @param probe how many sequences of a captured batch go into the snapshot
  * @param fixedProbe capture the first {@code probe} validation sequences at every snapshot step (a forward pass
  *     without gradient), instead of the training batch: the same inputs each time, as the App D decomposition needs
+ * @param shuffleWindow training rows shuffled together, read shard by shard ({@link ShardStream}; 0: the whole split)
  */
 public record TrainSettings(
     String runId,
@@ -30,15 +31,9 @@ public record TrainSettings(
     int probe,
     boolean snapshotMlpIn,
     boolean snapshotAttentionEntropy,
-    boolean fixedProbe)
+    boolean fixedProbe,
+    long shuffleWindow)
     implements Serializable {
-
-  /** The same settings with another seed (each data-parallel worker draws its own batch order). */
-  public TrainSettings withSeed(long newSeed) {
-    return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, newSeed, schedule, clipNorm, logInterval,
-        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, probe, snapshotMlpIn,
-        snapshotAttentionEntropy, fixedProbe);
-  }
 
   boolean snapshotAt(long step) {
     return snapshotSteps.contains(step) || (snapshotInterval > 0 && step % snapshotInterval == 0);

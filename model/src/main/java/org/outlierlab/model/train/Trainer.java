@@ -44,8 +44,7 @@ public final class Trainer {
 
   /** Trains in this process on the whole train split, from step 0 or (with {@code resume}) the latest checkpoint. */
   public Summary run(boolean resume) throws IOException {
-    int[][] train = TrainData.read(s.tokensDir(), Splits.TRAIN, model.config().seqLen(), conf);
-    return run(resume, new Worker(model, optimizer, s, train));
+    return run(resume, new Worker(model, optimizer, s, TrainData.stream(s, model.config().seqLen(), 1, 0, conf)));
   }
 
   /** Trains through {@code engine}, from step 0 or (with {@code resume}) the latest checkpoint. */
@@ -126,8 +125,7 @@ public final class Trainer {
       throw new IllegalArgumentException("train.probe_inputs = fixed needs train.probe = " + s.probe()
           + " validation sequences; the validation split of " + s.tokensDir() + " has " + validation.length);
     }
-    int[] ids = java.util.stream.IntStream.range(0, s.probe()).toArray();
-    return TrainData.slice(validation, ids, 0, t);
+    return TrainData.slice(java.util.Arrays.copyOf(validation, s.probe()), 0, t);
   }
 
   private boolean evaluatesAt(long completed) {
@@ -167,11 +165,8 @@ public final class Trainer {
     int batches = Math.min(s.evalBatches(), validation.length / s.batchSize());
     double sum = 0;
     for (int k = 0; k < batches; k++) {
-      int[] ids = new int[s.batchSize()];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = k * s.batchSize() + i;
-      }
-      sum += model.loss(TrainData.slice(validation, ids, 0, t), TrainData.slice(validation, ids, 1, t));
+      int[][] rows = java.util.Arrays.copyOfRange(validation, k * s.batchSize(), (k + 1) * s.batchSize());
+      sum += model.loss(TrainData.slice(rows, 0, t), TrainData.slice(rows, 1, t));
     }
     return sum / batches;
   }

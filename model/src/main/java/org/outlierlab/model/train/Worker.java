@@ -13,21 +13,19 @@ import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
 
 /**
- * Trains a model on its rows: global step k uses batch k of an order drawn from the seed over these rows. As a
- * {@link TrainingEngine} it is the single-process trainer; the Spark job runs one per worker, each on its share.
+ * Trains a model on its stream of batches: global step k uses the stream's batch k. As a {@link TrainingEngine} it is
+ * the single-process trainer (worker 0 of 1); the Spark job runs one per worker, each with its part of every step.
  */
 public final class Worker implements TrainingEngine {
   private final TransformerLM model;
   private final TrainStep trainStep;
-  private final int[][] rows;
-  private final BatchOrder order;
+  private final ShardStream batches;
   private final int probe;
 
-  public Worker(TransformerLM model, Optimizer optimizer, TrainSettings settings, int[][] rows) {
+  public Worker(TransformerLM model, Optimizer optimizer, TrainSettings settings, ShardStream batches) {
     this.model = model;
     this.trainStep = new TrainStep(model, optimizer, settings.schedule(), settings.clipNorm());
-    this.rows = rows;
-    this.order = new BatchOrder(rows.length, settings.batchSize(), settings.seed());
+    this.batches = batches;
     this.probe = settings.probe();
   }
 
@@ -36,8 +34,8 @@ public final class Worker implements TrainingEngine {
     int t = model.config().seqLen();
     List<TrainStep.Result> results = new ArrayList<>();
     for (long step = from; step < to; step++) {
-      int[] ids = order.batch(step);
-      TrainStep.Result r = trainStep.run(step, TrainData.slice(rows, ids, 0, t), TrainData.slice(rows, ids, 1, t),
+      int[][] rows = batches.batch(step);
+      TrainStep.Result r = trainStep.run(step, TrainData.slice(rows, 0, t), TrainData.slice(rows, 1, t),
           step == from ? capture : Set.of());
       // the pass's arrays are reused by the next step: keep copies of the probe sequences only
       results.add(new TrainStep.Result(r.step(), r.loss(), r.lr(), r.gradNorm(), probeCopy(r.activations())));
@@ -68,6 +66,6 @@ public final class Worker implements TrainingEngine {
 
   @Override
   public int[][] firstWorkerInputs(long step) {
-    return TrainData.slice(rows, order.batch(step), 0, model.config().seqLen());
+    return TrainData.slice(batches.batch(step), 0, model.config().seqLen());
   }
 }

@@ -58,7 +58,7 @@ class TrainerTest {
 
   TrainSettings settings(String runDir, String tokens, long steps) {
     return new TrainSettings("run-a", runDir, tokens, 8, steps, 7, new LrSchedule(1e-2, 3, 30, LrSchedule.Decay.LINEAR, 1e-3),
-        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0, 2, true, true, false);
+        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0, 2, true, true, false, 0);
   }
 
   static List<Group> readAll(String dir) throws IOException {
@@ -151,20 +151,5 @@ class TrainerTest {
         new Trainer(model, new AdamW(0.9, 0.99, 1e-8, 0), settings(dir.resolve("r").toString(), tokens, 5), CONF, l -> {})
             .run(false));
     assertTrue(e.getMessage().contains("set model.seq_len to " + T), e.getMessage());
-  }
-
-  @Test
-  void batchOrderIsAPureFunctionOfSeedAndStep() {
-    BatchOrder a = new BatchOrder(10, 3, 42);
-    BatchOrder b = new BatchOrder(10, 3, 42);
-    int[] seen = new int[10];
-    for (long k = 0; k < 3; k++) {
-      for (int i : a.batch(k)) {
-        seen[i]++;
-      }
-    }
-    assertArrayEquals(b.batch(7), a.batch(7));
-    assertEquals(9, java.util.Arrays.stream(seen).sum());
-    assertTrue(java.util.Arrays.stream(seen).allMatch(n -> n <= 1), "an epoch never repeats a row");
   }
 }
