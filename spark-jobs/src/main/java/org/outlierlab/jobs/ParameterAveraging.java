@@ -234,8 +234,8 @@ final class ParameterAveraging implements TrainingEngine {
       optimizer = spec.optimizer().create();
       worker = new Worker(model, optimizer, spec.settings(), batches);
       long window = spec.settings().shuffleWindow();
-      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d training rows, shuffled in windows of %s",
-          w, Nd4jBackend.describe(), Nd4jBackend.hostName(), batches.rows(), window == 0 ? "all" : window + "+");
+      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d training rows, shuffle window %s", w,
+          Nd4jBackend.describe(), Nd4jBackend.hostName(), batches.rows(), window == 0 ? "all rows" : window + " rows");
     }
 
     static WorkerSlot of(WorkerSpec spec, int w) {

@@ -12,7 +12,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.outlierlab.dataprep.corpus.DocumentInfo;
+import org.outlierlab.dataprep.shard.ShardWriter;
+import org.outlierlab.dataprep.shard.TokenShards;
 import org.outlierlab.dataprep.shard.TokenShards.Shard;
 
 /** The shard-by-shard batch stream: coverage, determinism, the workers' split, memory, and its errors. */
@@ -115,6 +121,37 @@ class ShardStreamTest {
     ShardStream whole = stream(2, 1, 0, 5, 0);
     whole.batch(0);
     assertEquals(37, whole.loadedRows());
+  }
+
+  /** Two Parquet shards written as data-prep writes them: listed with their footers' counts, every row streamed. */
+  @Test
+  void streamsRealParquetShards(@TempDir java.nio.file.Path dir) throws Exception {
+    Configuration conf = new Configuration();
+    String tokens = dir.toString();
+    int[] rowsPerShard = {10, 7};
+    for (int part = 0; part < 2; part++) {
+      try (ShardWriter w = new ShardWriter(conf, new Path(tokens), part, "t")) {
+        for (int i = 0; i < rowsPerShard[part]; i++) {
+          int id = part * 100 + i;
+          w.write("train", id, new int[] {id, id, id, id, id}, new DocumentInfo("s", id, null, null, null));
+        }
+        w.commit();
+      }
+    }
+    java.nio.file.Files.writeString(dir.resolve("_manifest.json"), "{}");
+    List<Shard> shards = TokenShards.list(tokens, "train", conf);
+    assertEquals(List.of(10L, 7L), shards.stream().map(Shard::rows).toList());
+    ShardStream s = new ShardStream(shards, ROW, 1, 1, 0, 9, 0, path -> TokenShards.readShard(path, conf));
+    Set<Integer> seen = new HashSet<>();
+    for (long k = 0; k < 17; k++) {
+      seen.add(s.batch(k)[0][0]);
+    }
+    Set<Integer> expected = new HashSet<>();
+    for (int[] row : TokenShards.read(tokens, "train", conf)) {
+      expected.add(row[0]);
+    }
+    assertEquals(expected, seen);
+    assertEquals(17, seen.size());
   }
 
   @Test
