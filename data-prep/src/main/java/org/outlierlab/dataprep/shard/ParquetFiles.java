@@ -64,6 +64,12 @@ public final class ParquetFiles {
     }
   }
 
+  /**
+   * Row groups of at most this many bytes: a row group is the smallest piece of a file a Spark task can be given, so
+   * a large snapshot (or shard) read by a job is spread over all cores instead of one.
+   */
+  static final int ROW_GROUP_BYTES = 16 << 20;
+
   /** Opens {@code target} for writing under the hidden name {@code .<name>.<attempt>.tmp} beside it. */
   public static <T> AtomicFile<T> create(Path target, String attempt, Configuration conf, MessageType schema,
       BiConsumer<RecordConsumer, T> emit) throws IOException {
@@ -72,6 +78,7 @@ public final class ParquetFiles {
         .withConf(conf)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY)
+        .withRowGroupSize(ROW_GROUP_BYTES)
         .build();
     return new AtomicFile<>(writer, target.getFileSystem(conf), tmp, target);
   }

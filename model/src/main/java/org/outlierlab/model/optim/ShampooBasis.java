@@ -203,6 +203,11 @@ final class ShampooBasis {
    * reference's eigh of P + 1e-30·I, flipped), computed in double precision and returned in p's type.
    */
   static INDArray eigenvectors(INDArray p) {
+    return eigenvectors(p, DSYEVD != null);
+  }
+
+  /** As {@link #eigenvectors(INDArray)}; {@code dsyevd} false takes ND4J's syev, as on the CUDA backend. */
+  static INDArray eigenvectors(INDArray p, boolean dsyevd) {
     int n = Math.toIntExact(p.rows());
     INDArray a = p.castTo(DataType.DOUBLE).dup('f'); // LAPACK overwrites it with the eigenvectors, column-major
     for (int i = 0; i < n; i++) {
@@ -210,7 +215,7 @@ final class ShampooBasis {
     }
     INDArray w = Nd4j.create(DataType.DOUBLE, n);
     int info;
-    if (DSYEVD != null) {
+    if (dsyevd) {
       try {
         info = (int) DSYEVD.invoke(null, 102 /* LAPACK_COL_MAJOR */, (byte) 'V', (byte) 'U', n,
             new DoublePointer(a.data().addressPointer()), n, new DoublePointer(w.data().addressPointer()));

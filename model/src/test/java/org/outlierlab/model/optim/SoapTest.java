@@ -405,6 +405,28 @@ class SoapTest {
     assertFalse(keys.stream().anyMatch(k -> k.startsWith("Q") && !k.equals("QL/w")), keys.toString());
   }
 
+  /**
+   * Both eigensolvers (OpenBLAS's dsyevd on CPU, ND4J's syev as the CUDA backend runs it) give P·q = λ·q with λ
+   * descending, and the same bases up to the sign of each column.
+   */
+  @Test
+  void bothEigensolversGiveTheDescendingEigenbasis() {
+    double[][] a = gaussian(5, 6, 6);
+    INDArray p = Nd4j.createFromArray(mul(a, tr(a)));
+    INDArray byDsyevd = ShampooBasis.eigenvectors(p, true);
+    INDArray bySyev = ShampooBasis.eigenvectors(p, false);
+    double previous = Double.POSITIVE_INFINITY;
+    for (int j = 0; j < 6; j++) {
+      INDArray q = byDsyevd.getColumn(j);
+      double lambda = q.mul(p.mmul(q)).sumNumber().doubleValue();
+      assertClose(q.mul(lambda), p.mmul(q), 1e-9, "P q = lambda q, column " + j);
+      assertTrue(lambda <= previous, "descending eigenvalues");
+      previous = lambda;
+      double sign = Math.signum(q.mul(bySyev.getColumn(j)).sumNumber().doubleValue());
+      assertClose(q, bySyev.getColumn(j).mul(sign), 1e-9, "syev column " + j);
+    }
+  }
+
   @Test
   void basesStayOrthonormal() {
     for (EigenbasisOptimizer opt : List.of(soap(2, 10000), rotatedAdaFactor(2, 10000))) {
