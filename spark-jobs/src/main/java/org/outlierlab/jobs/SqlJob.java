@@ -2,20 +2,18 @@ package org.outlierlab.jobs;
 
 import com.typesafe.config.Config;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a Spark SQL query over a warehouse, with its tables registered as views: {@code layer_metrics},
- * {@code train_log}, {@code snapshots} and {@code runs} (the last three across every run of the warehouse).
+ * bin/oflab sql: a Spark SQL query over a warehouse, printed; or, without a query, an interactive Spark SQL shell.
+ * Either way the warehouse's tables are views ({@link WarehouseViews}): {@code layer_metrics}, and {@code
+ * train_log}, {@code snapshots} and {@code runs} across every run; {@code <warehouse>/views.sql} is rewritten.
  */
 final class SqlJob {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJob.class);
@@ -26,53 +24,34 @@ final class SqlJob {
   static void run(Config config) throws IOException {
     ConfigReader c = new ConfigReader(config);
     String query = c.string("sql.query");
-    if (query.isBlank()) {
-      throw new ConfigError("sql.query is empty; allowed: a Spark SQL query, e.g. bin/oflab sql \"SELECT * FROM train_log\"");
-    }
     int maxRows = c.intBetween("sql.max_rows", 1, 1 << 30);
-    String warehouse = c.string("sql.warehouse");
-    SparkSession spark = SparkSessions.create(config, "sql");
+    Configuration hadoop = SparkSessions.hadoopConf(config);
+    WarehouseViews views = warehouseViews(c, hadoop);
+    var written = views.tryWrite(hadoop);
+    SqlScratch scratch = SqlScratch.create();
+    if (query.isBlank()) {
+      String init;
+      if (written.isPresent()) {
+        init = written.get().toString();
+      } else {
+        init = Files.writeString(scratch.dir().resolve(WarehouseViews.FILE), views.script(), StandardCharsets.UTF_8)
+            .toString();
+      }
+      SqlShell.open(config, scratch, init);
+      return;
+    }
+    SparkSession spark = SparkSessions.create(config, "sql", scratch.sparkDefaults());
     try {
-      List<String> tables = register(spark, warehouse);
-      LOG.info("sql: views {} from {} (parquet.`path` reads any other Parquet directory)", tables, warehouse);
+      views.register(spark);
+      LOG.info("sql: views {} (parquet.`path` reads any other Parquet directory)", views.views());
       spark.sql(query).show(maxRows, false);
     } finally {
       spark.stop();
     }
   }
 
-  /** Registers every table the warehouse holds; returns their names. */
-  static List<String> register(SparkSession spark, String warehouse) throws IOException {
-    Configuration conf = spark.sparkContext().hadoopConfiguration();
-    List<String> registered = new ArrayList<>();
-    Path metrics = new Path(warehouse, "layer_metrics");
-    if (metrics.getFileSystem(conf).exists(metrics)) {
-      spark.read().parquet(metrics.toString()).createOrReplaceTempView("layer_metrics");
-      registered.add("layer_metrics");
-    }
-    for (String[] table : new String[][] {{"train_log", "train_log"}, {"snapshots", "snapshots"}, {"runs", "run_info"}}) {
-      List<String> dirs = runTables(warehouse, table[1], conf);
-      if (!dirs.isEmpty()) {
-        spark.read().parquet(dirs.toArray(new String[0])).createOrReplaceTempView(table[0]);
-        registered.add(table[0]);
-      }
-    }
-    return registered;
-  }
-
-  /** {@code <warehouse>/runs/<run>/<table>} for every run that has written Parquet files to it. */
-  static List<String> runTables(String warehouse, String table, Configuration conf) throws IOException {
-    Path runs = new Path(warehouse, "runs");
-    FileSystem fs = runs.getFileSystem(conf);
-    List<String> dirs = new ArrayList<>();
-    if (fs.exists(runs)) {
-      for (var run : fs.listStatus(runs)) {
-        Path dir = new Path(run.getPath(), table);
-        if (fs.exists(dir) && fs.listStatus(dir, p -> p.getName().endsWith(".parquet")).length > 0) {
-          dirs.add(dir.toString());
-        }
-      }
-    }
-    return dirs;
+  /** The views of {@code sql.warehouse}, which must hold at least one table. */
+  static WarehouseViews warehouseViews(ConfigReader c, Configuration hadoop) throws IOException {
+    return WarehouseViews.scan(c.string("sql.warehouse"), "sql.warehouse", hadoop).requireTables("sql.warehouse");
   }
 }
