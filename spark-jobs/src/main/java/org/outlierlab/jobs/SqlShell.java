@@ -17,7 +17,7 @@ final class SqlShell {
   static void open(Config config, SqlScratch scratch, String viewsFile) {
     // The CLI makes its own SparkSession from the spark.* system properties, as under spark-submit.
     SparkSessions.settings(config, "sql shell", scratch.sparkDefaults()).forEach(System::setProperty);
-    List<String> args = new ArrayList<>(List.of("-i", viewsFile));
+    List<String> args = new ArrayList<>(List.of("-i", viewsFile, "--hiveconf", "hive.cli.print.header=true"));
     args.addAll(List.of(scratch.hiveConfArgs()));
     SparkSQLCLIDriver.main(args.toArray(new String[0]));
   }
