@@ -1,10 +1,14 @@
 package org.outlierlab.jobs;
 
 import com.typesafe.config.Config;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.slf4j.Logger;
@@ -18,6 +22,7 @@ import org.slf4j.LoggerFactory;
 final class SqlJob {
   private static final Logger LOG = LoggerFactory.getLogger(SqlJob.class);
   static final String SECTION = "sql";
+  static final String WAREHOUSE = "sql.warehouse";
 
   private SqlJob() {}
 
@@ -26,32 +31,43 @@ final class SqlJob {
     String query = c.string("sql.query");
     int maxRows = c.intBetween("sql.max_rows", 1, 1 << 30);
     Configuration hadoop = SparkSessions.hadoopConf(config);
-    WarehouseViews views = warehouseViews(c, hadoop);
-    var written = views.tryWrite(hadoop);
-    SqlScratch scratch = SqlScratch.create();
+    WarehouseViews views = WarehouseViews.scan(c.string(WAREHOUSE), WAREHOUSE, hadoop);
     if (query.isBlank()) {
-      String init;
-      if (written.isPresent()) {
-        init = written.get().toString();
-      } else {
-        init = Files.writeString(scratch.dir().resolve(WarehouseViews.FILE), views.script(), StandardCharsets.UTF_8)
-            .toString();
-      }
-      SqlShell.open(config, scratch, init);
-      return;
+      shell(config, views.requireTables(WAREHOUSE), hadoop);
+    } else {
+      query(config, views, hadoop, query, maxRows);
     }
-    SparkSession spark = SparkSessions.create(config, "sql", scratch.sparkDefaults());
+  }
+
+  /** Prints the query's result; a query over parquet.`path` alone needs no table in the warehouse. */
+  private static void query(Config config, WarehouseViews views, Configuration hadoop, String query, int maxRows)
+      throws IOException {
+    views.tryWrite(hadoop);
+    SparkSession spark = SparkSessions.create(config, "sql", SqlScratch.create().sparkDefaults());
     try {
       views.register(spark);
       LOG.info("sql: views {} (parquet.`path` reads any other Parquet directory)", views.views());
       spark.sql(query).show(maxRows, false);
+    } catch (Exception e) {
+      if (e instanceof AnalysisException analysis) {
+        Optional<FileNotFoundException> missing = views.missingTable(analysis, WAREHOUSE);
+        if (missing.isPresent()) {
+          throw missing.get();
+        }
+      }
+      throw e;
     } finally {
       spark.stop();
     }
   }
 
-  /** The views of {@code sql.warehouse}, which must hold at least one table. */
-  static WarehouseViews warehouseViews(ConfigReader c, Configuration hadoop) throws IOException {
-    return WarehouseViews.scan(c.string("sql.warehouse"), "sql.warehouse", hadoop).requireTables("sql.warehouse");
+  /** The shell, with views.sql as its init file: the warehouse's, or a copy when the warehouse is read-only. */
+  private static void shell(Config config, WarehouseViews views, Configuration hadoop) throws IOException {
+    SqlScratch scratch = SqlScratch.create();
+    Optional<Path> written = views.tryWrite(hadoop);
+    String init = written.isPresent() ? written.get().toString()
+        : Files.writeString(scratch.dir().resolve(WarehouseViews.FILE), views.script(), StandardCharsets.UTF_8)
+            .toString();
+    SqlShell.open(config, scratch, init);
   }
 }

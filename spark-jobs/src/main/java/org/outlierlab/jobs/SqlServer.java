@@ -48,7 +48,8 @@ final class SqlServer implements AutoCloseable {
     int port = c.intBetween("sql.port", 1, 65535);
     String host = c.string("sql.host");
     Configuration hadoop = SparkSessions.hadoopConf(config);
-    WarehouseViews views = SqlJob.warehouseViews(c, hadoop);
+    WarehouseViews views = WarehouseViews.scan(c.string(SqlJob.WAREHOUSE), SqlJob.WAREHOUSE, hadoop)
+        .requireTables(SqlJob.WAREHOUSE);
     checkFree(host, port);
     views.tryWrite(hadoop);
     Map<String, String> defaults = new HashMap<>(SqlScratch.create().sparkDefaults());

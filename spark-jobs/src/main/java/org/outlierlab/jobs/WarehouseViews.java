@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.jobs.config.ConfigError;
 import org.slf4j.Logger;
@@ -42,21 +43,25 @@ final class WarehouseViews {
   /** A view, and where its Parquet files lie: a warehouse-level table, or one table of every run. */
   enum Table {
     /** Partitioned by run_id, which Spark appends; the columns are listed in the documented order. */
-    LAYER_METRICS("layer_metrics", "layer_metrics", false, "run_id, step, layer, site, metric, value"),
-    TRAIN_LOG("train_log", "train_log", true, "*"),
-    SNAPSHOTS("snapshots", "snapshots", true, "*"),
-    RUNS("runs", "run_info", true, "*");
+    LAYER_METRICS("layer_metrics", "layer_metrics", false, "run_id, step, layer, site, metric, value",
+        "bin/oflab metrics"),
+    TRAIN_LOG("train_log", "train_log", true, "*", "bin/oflab train"),
+    SNAPSHOTS("snapshots", "snapshots", true, "*", "bin/oflab train (with snapshot_interval or snapshot_steps)"),
+    RUNS("runs", "run_info", true, "*", "bin/oflab train");
 
     final String view;
     final String dir;
     final boolean perRun;
     final String columns;
+    /** The job that writes the table. */
+    final String writer;
 
-    Table(String view, String dir, boolean perRun, String columns) {
+    Table(String view, String dir, boolean perRun, String columns, String writer) {
       this.view = view;
       this.dir = dir;
       this.perRun = perRun;
       this.columns = columns;
+      this.writer = writer;
     }
 
     /** The table's files, relative to the warehouse: a glob over the runs for a per-run table. */
@@ -101,6 +106,24 @@ final class WarehouseViews {
           + " writes runs/<run_id>/train_log, snapshots and run_info there), then bin/oflab metrics (layer_metrics)");
     }
     return this;
+  }
+
+  /**
+   * For a query that failed because it names a view whose table the warehouse does not hold yet: the error that
+   * says which job writes that table.
+   */
+  Optional<FileNotFoundException> missingTable(AnalysisException e, String key) {
+    if (!"TABLE_OR_VIEW_NOT_FOUND".equals(e.getErrorClass())) {
+      return Optional.empty();
+    }
+    String name = e.getMessageParameters().getOrDefault("relationName", "").replace("`", "");
+    for (Table table : Table.values()) {
+      if (table.view.equalsIgnoreCase(name) && !tables.contains(table)) {
+        return Optional.of(new FileNotFoundException(key + " = " + warehouse + " has no " + table.view + " yet: "
+            + table.writer + " writes it (to " + table.location().replace("*", "<run_id>") + ")"));
+      }
+    }
+    return Optional.empty();
   }
 
   /** The names of the views, in the order they are defined. */
@@ -156,8 +179,14 @@ final class WarehouseViews {
     return target;
   }
 
-  /** {@link #write}, except that a failure (a read-only warehouse) is logged, not thrown; the file if written. */
+  /**
+   * {@link #write}, except that a failure (a read-only warehouse) is logged, not thrown, and that a warehouse
+   * without tables (perhaps a mistyped path) gets no file; the file if written.
+   */
   Optional<Path> tryWrite(Configuration conf) {
+    if (tables.isEmpty()) {
+      return Optional.empty();
+    }
     try {
       Path file = write(conf);
       LOG.info("views {} defined in {} (spark-sql -i or beeline -i it)", views(), file);
