@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.outlierlab.jobs.config.ConfigError;
@@ -33,12 +32,7 @@ class SqlServerTest {
   @Test
   void everyJdbcConnectionSeesTheViewsAndRunsAddedWhileServing() throws Exception {
     String wh = dir.resolve("wh").toString();
-    SparkSession writer = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
-    try {
-      TestWarehouse.write(writer, wh);
-    } finally {
-      writer.stop();
-    }
+    TestWarehouse.write(wh);
     int port = freePort();
     Config config = ConfigLoader.load(List.of(), Map.of("sql.warehouse", wh, "sql.port", Integer.toString(port),
         "spark.master", "local[2]", "spark.ui.enabled", "false", "spark.sql.shuffle.partitions", "2"));

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,12 +24,7 @@ class SqlShellTest {
   @Test
   void sqlWithoutAQueryIsSparksSqlShellWithTheViews() throws Exception {
     String wh = dir.resolve("wh").toString();
-    SparkSession writer = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
-    try {
-      TestWarehouse.write(writer, wh);
-    } finally {
-      writer.stop();
-    }
+    TestWarehouse.write(wh);
     Path cwd = Files.createDirectories(dir.resolve("cwd"));
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     // The module flags Spark needs on Java 17 (surefire's argLine: the parent pom's java17.flags).

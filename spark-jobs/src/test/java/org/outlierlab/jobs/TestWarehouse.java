@@ -36,6 +36,16 @@ final class TestWarehouse {
 
   private TestWarehouse() {}
 
+  /** {@link #write(SparkSession, String)} with a Spark of its own, stopped afterwards. */
+  static void write(String warehouse) throws IOException {
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      write(spark, warehouse);
+    } finally {
+      spark.stop();
+    }
+  }
+
   /** Writes the three runs' run_info and train_log, and their layer_metrics, under {@code warehouse}. */
   static void write(SparkSession spark, String warehouse) throws IOException {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
