@@ -35,6 +35,7 @@ public final class Main {
     JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, "spark"), TrainJob::run));
     JOBS.put("metrics", new Job(List.of(MetricsJob.SECTION, "spark"), MetricsJob::run));
     JOBS.put("sql", new Job(List.of(SqlJob.SECTION, "spark"), SqlJob::run, "sql.query"));
+    JOBS.put("sql-server", new Job(List.of(SqlJob.SECTION, "spark"), SqlServer::run));
   }
 
   private Main() {}
@@ -129,7 +130,8 @@ public final class Main {
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
           metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
-          sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ...")
+          sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ..."); no query: a shell
+          sql-server  a thrift (JDBC/ODBC) server over the same tables, for beeline and BI tools (--port 10000)
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";
   }
 

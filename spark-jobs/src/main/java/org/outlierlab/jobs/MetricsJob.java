@@ -94,6 +94,8 @@ final class MetricsJob {
       spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
           .parquet(out);
       LOG.info("metrics: wrote {} rows to {}", rows.size(), out);
+      WarehouseViews.rewrite(c.string("metrics.warehouse"), "metrics.warehouse",
+          spark.sparkContext().hadoopConfiguration());
     } finally {
       spark.stop();
     }
@@ -289,7 +291,7 @@ final class MetricsJob {
       if (fs.exists(new Path(path, "snapshots"))) {
         dirs.add(new Path(path, "snapshots").toString());
       } else if (fs.exists(new Path(path, "runs"))) {
-        dirs.addAll(SqlJob.runTables(run, "snapshots", conf));
+        dirs.addAll(WarehouseViews.runTables(run, "snapshots", conf));
       } else {
         throw new FileNotFoundException("metrics.runs: '" + run + "' is neither a run directory (with snapshots/) "
             + "nor a warehouse (with runs/)");

@@ -79,7 +79,10 @@ class TrainJobTest {
         assertEquals(2 * 16L, r.getLong(3), "probe 2 sequences of 16 tokens");
         assertEquals(16, r.getInt(4), "d_model values per token");
       }
-      assertEquals(List.of("train_log", "snapshots", "runs"), SqlJob.register(spark, dir.resolve("wh").toString()));
+      WarehouseViews views = WarehouseViews.scan(dir.resolve("wh").toString(), "sql.warehouse",
+          spark.sparkContext().hadoopConfiguration());
+      views.register(spark);
+      assertEquals(List.of("train_log", "snapshots", "runs"), views.views());
       Row info = spark.sql("SELECT run_id, block, status, steps, last_loss IS NOT NULL, config, workers, backend, "
           + "averaging_s >= 0 FROM runs").first();
       assertEquals("tiny", info.getString(0));
