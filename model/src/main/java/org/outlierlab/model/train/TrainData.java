@@ -41,8 +41,14 @@ public final class TrainData {
   /** The training split as a stream of batches for worker {@code worker} of {@code workers}, read shard by shard. */
   public static ShardStream stream(TrainSettings s, int seqLen, int workers, int worker, Configuration conf)
       throws IOException {
-    List<TokenShards.Shard> shards = TokenShards.list(s.tokensDir(), Splits.TRAIN, conf);
-    return new ShardStream(shards, seqLen + 1, s.batchSize(), workers, worker, s.seed(), s.shuffleWindow(),
+    return stream(s.tokensDir(), seqLen, s.batchSize(), workers, worker, s.seed(), s.shuffleWindow(), conf);
+  }
+
+  /** As above, with the settings spelled out. */
+  public static ShardStream stream(String tokensDir, int seqLen, int batchSize, int workers, int worker, long seed,
+      long shuffleWindow, Configuration conf) throws IOException {
+    List<TokenShards.Shard> shards = TokenShards.list(tokensDir, Splits.TRAIN, conf);
+    return new ShardStream(shards, seqLen + 1, batchSize, workers, worker, seed, shuffleWindow,
         path -> TokenShards.readShard(path, conf));
   }
 }

@@ -22,7 +22,7 @@ import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
-import org.outlierlab.model.train.BatchOrder;
+import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainData;
 
 /**
@@ -68,13 +68,12 @@ public final class CrossCheck {
     JsonNode manifest = new ObjectMapper().readTree(new File(tokens, "_manifest.json"));
     int seq = manifest.get("row_length").asInt() - 1;
     int vocab = manifest.get("vocab_size").asInt();
-    int[][] train = TrainData.read(tokens, "train", seq, conf);
     int[][] validation = TrainData.read(tokens, "validation", seq, conf);
     int[][] probe = Arrays.copyOf(validation, Math.min(probeRows, validation.length));
     int[][][] batches = new int[steps][][];
-    BatchOrder order = new BatchOrder(train.length, batch, 0);
+    ShardStream train = TrainData.stream(tokens, seq, batch, 1, 0, 0, 0, conf); // as a one-worker train job draws
     for (int k = 0; k < steps; k++) {
-      batches[k] = Arrays.stream(order.batch(k)).mapToObj(i -> train[i]).toArray(int[][]::new);
+      batches[k] = train.batch(k);
     }
 
     ModelConfig config = ModelConfig.of(block, vocab, d, layers, heads, seq);
