@@ -27,6 +27,13 @@ public final class LayerStats implements Serializable {
   private double rowNorm4;
   /** Σ_i x_i x_iᵀ (d×d, row-major; only k ≥ j is accumulated, the Gram being symmetric), when requested. */
   private final double[] featureGram;
+  /**
+   * Rows not yet in the Gram: they are added {@value #BLOCK} at a time, so that each pass over the d²/2 entries
+   * (which do not fit in the core's fastest caches for d ≥ 256) does {@value #BLOCK} rows' work.
+   */
+  private final double[][] pending;
+  private int pendingRows;
+  private static final int BLOCK = 8;
   private final List<Double> maxMedianRatios = new ArrayList<>();
 
   public LayerStats(int d, boolean gram) {
@@ -36,6 +43,7 @@ public final class LayerStats implements Serializable {
     this.sumSquares = new double[d];
     this.sumSquaresWidthCentred = new double[d];
     this.featureGram = gram ? new double[d * d] : null;
+    this.pending = gram ? new double[BLOCK][d] : null;
   }
 
   public void add(float[] row) {
@@ -64,16 +72,12 @@ public final class LayerStats implements Serializable {
       sumSquaresWidthCentred[j] += c * c;
     }
     if (gram) {
-      double[] x = new double[d];
+      double[] x = pending[pendingRows++];
       for (int j = 0; j < d; j++) {
         x[j] = row[j];
       }
-      for (int j = 0; j < d; j++) {
-        double xj = x[j];
-        int base = j * d;
-        for (int k = j; k < d; k++) {
-          featureGram[base + k] += xj * x[k];
-        }
+      if (pendingRows == BLOCK) {
+        flushGram();
       }
     }
     double max = 0;
@@ -84,9 +88,49 @@ public final class LayerStats implements Serializable {
     maxMedianRatios.add(max / median);
   }
 
+  /** Adds the pending rows to the Gram: G_jk += Σ_r x_rj·x_rk for k ≥ j, a block of rows per pass. */
+  private void flushGram() {
+    if (pendingRows == 0) {
+      return;
+    }
+    if (pendingRows < BLOCK) {
+      for (int r = pendingRows; r < BLOCK; r++) {
+        Arrays.fill(pending[r], 0); // zero rows add nothing
+      }
+    }
+    double[] x0 = pending[0];
+    double[] x1 = pending[1];
+    double[] x2 = pending[2];
+    double[] x3 = pending[3];
+    double[] x4 = pending[4];
+    double[] x5 = pending[5];
+    double[] x6 = pending[6];
+    double[] x7 = pending[7];
+    for (int j = 0; j < d; j++) {
+      double c0 = x0[j];
+      double c1 = x1[j];
+      double c2 = x2[j];
+      double c3 = x3[j];
+      double c4 = x4[j];
+      double c5 = x5[j];
+      double c6 = x6[j];
+      double c7 = x7[j];
+      int base = j * d;
+      for (int k = j; k < d; k++) {
+        featureGram[base + k] += c0 * x0[k] + c1 * x1[k] + c2 * x2[k] + c3 * x3[k]
+            + c4 * x4[k] + c5 * x5[k] + c6 * x6[k] + c7 * x7[k];
+      }
+    }
+    pendingRows = 0;
+  }
+
   public LayerStats merge(LayerStats o) {
     if (o.d != d || o.gram != gram) {
       throw new IllegalArgumentException("cannot merge statistics of different shapes");
+    }
+    if (gram) {
+      flushGram();
+      o.flushGram();
     }
     n += o.n;
     for (int j = 0; j < d; j++) {
@@ -146,6 +190,7 @@ public final class LayerStats implements Serializable {
     double pairs = (double) n * (n - 1);
     m.put("signal_prop_mean", (sumNorm2 - rowNorm2) / meanSquare / d / pairs);
     if (gram) {
+      flushGram();
       double diag = 0;
       double offDiag = 0;
       for (int j = 0; j < d; j++) {
