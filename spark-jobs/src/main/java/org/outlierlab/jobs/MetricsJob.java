@@ -117,7 +117,7 @@ final class MetricsJob {
   /** Folds each (run, step, layer, site)'s token rows into one LayerStats, then lists its statistics. */
   static List<Row> layerStatistics(Dataset<Row> snapshots, List<String> sites, boolean gram) {
     JavaPairRDD<SiteKey, float[]> keyed = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray()))
-        .mapToPair(r -> new Tuple2<>(r.group(), r.getValues()));
+        .mapToPair(r -> new Tuple2<>(r.group(), r.values()));
     return keyed.combineByKey(
             v -> {
               LayerStats s = new LayerStats(v.length, gram);
@@ -160,7 +160,7 @@ final class MetricsJob {
     Map<String, Integer> lengths = Map.copyOf(seqLens);
     var pairs = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())
             .and(snapshots.col("run_id").isin(lengths.keySet().toArray())))
-        .mapToPair(r -> new Tuple2<>(new Tuple2<>(r.group(), r.getTokenIndex() / lengths.get(r.getRunId())), r.getValues()))
+        .mapToPair(r -> new Tuple2<>(new Tuple2<>(r.group(), r.tokenIndex() / lengths.get(r.runId())), r.values()))
         .groupByKey()
         .mapToPair(g -> {
           List<float[]> rows = new ArrayList<>();
@@ -228,11 +228,11 @@ final class MetricsJob {
     }
     Map<String, Map<Long, Long>> before = Map.copyOf(previous);
     JavaRDD<TokenRow> rows = TokenRow.of(snapshots, filter);
-    var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.getRunId(), r.getStep(), r.getLayer(), r.getSite(),
-        r.getTokenIndex()), r.getValues()));
-    var next = rows.filter(r -> before.get(r.getRunId()).get(r.getStep()) >= 0)
-        .mapToPair(r -> new Tuple2<>(new TokenKey(r.getRunId(), before.get(r.getRunId()).get(r.getStep()),
-            r.getLayer(), r.getSite(), r.getTokenIndex()), r.getValues()));
+    var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), r.step(), r.layer(), r.site(),
+        r.tokenIndex()), r.values()));
+    var next = rows.filter(r -> before.get(r.runId()).get(r.step()) >= 0)
+        .mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), before.get(r.runId()).get(r.step()),
+            r.layer(), r.site(), r.tokenIndex()), r.values()));
     List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)
         .mapToPair(e -> new Tuple2<>(e._1().group(), e._2()))
         .combineByKey(
