@@ -33,7 +33,8 @@ public final class LayerStats implements Serializable {
    */
   private final double[][] pending;
   private int pendingRows;
-  private static final int BLOCK = 8;
+  private static final int BLOCK = GramKernel.ROWS;
+  private static final GramKernel KERNEL = GramKernel.best();
   private final List<Double> maxMedianRatios = new ArrayList<>();
 
   public LayerStats(int d, boolean gram) {
@@ -98,29 +99,7 @@ public final class LayerStats implements Serializable {
         Arrays.fill(pending[r], 0); // zero rows add nothing
       }
     }
-    double[] x0 = pending[0];
-    double[] x1 = pending[1];
-    double[] x2 = pending[2];
-    double[] x3 = pending[3];
-    double[] x4 = pending[4];
-    double[] x5 = pending[5];
-    double[] x6 = pending[6];
-    double[] x7 = pending[7];
-    for (int j = 0; j < d; j++) {
-      double c0 = x0[j];
-      double c1 = x1[j];
-      double c2 = x2[j];
-      double c3 = x3[j];
-      double c4 = x4[j];
-      double c5 = x5[j];
-      double c6 = x6[j];
-      double c7 = x7[j];
-      int base = j * d;
-      for (int k = j; k < d; k++) {
-        featureGram[base + k] += c0 * x0[k] + c1 * x1[k] + c2 * x2[k] + c3 * x3[k]
-            + c4 * x4[k] + c5 * x5[k] + c6 * x6[k] + c7 * x7[k];
-      }
-    }
+    KERNEL.add(featureGram, pending, d);
     pendingRows = 0;
   }
 
