@@ -30,6 +30,13 @@ interface GramKernel {
   final class ScalarGram implements GramKernel {
     @Override
     public void add(double[] gram, double[][] x, int d) {
+      for (int j = 0; j < d; j++) {
+        addRow(gram, x, d, j, j);
+      }
+    }
+
+    /** G_jk += Σ_r x_rj·x_rk for k from {@code from} to d − 1: row j of the triangle, or the rest of it. */
+    static void addRow(double[] gram, double[][] x, int d, int j, int from) {
       double[] x0 = x[0];
       double[] x1 = x[1];
       double[] x2 = x[2];
@@ -38,20 +45,18 @@ interface GramKernel {
       double[] x5 = x[5];
       double[] x6 = x[6];
       double[] x7 = x[7];
-      for (int j = 0; j < d; j++) {
-        double c0 = x0[j];
-        double c1 = x1[j];
-        double c2 = x2[j];
-        double c3 = x3[j];
-        double c4 = x4[j];
-        double c5 = x5[j];
-        double c6 = x6[j];
-        double c7 = x7[j];
-        int base = j * d;
-        for (int k = j; k < d; k++) {
-          gram[base + k] += c0 * x0[k] + c1 * x1[k] + c2 * x2[k] + c3 * x3[k]
-              + c4 * x4[k] + c5 * x5[k] + c6 * x6[k] + c7 * x7[k];
-        }
+      double c0 = x0[j];
+      double c1 = x1[j];
+      double c2 = x2[j];
+      double c3 = x3[j];
+      double c4 = x4[j];
+      double c5 = x5[j];
+      double c6 = x6[j];
+      double c7 = x7[j];
+      int base = j * d;
+      for (int k = from; k < d; k++) {
+        gram[base + k] += c0 * x0[k] + c1 * x1[k] + c2 * x2[k] + c3 * x3[k]
+            + c4 * x4[k] + c5 * x5[k] + c6 * x6[k] + c7 * x7[k];
       }
     }
   }

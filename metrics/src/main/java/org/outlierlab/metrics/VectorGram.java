@@ -46,10 +46,7 @@ final class VectorGram implements GramKernel {
         acc = DoubleVector.fromArray(SPECIES, x7, k).fma(c7, acc);
         acc.intoArray(gram, base + k);
       }
-      for (; k < d; k++) {
-        gram[base + k] += x0[j] * x0[k] + x1[j] * x1[k] + x2[j] * x2[k] + x3[j] * x3[k]
-            + x4[j] * x4[k] + x5[j] * x5[k] + x6[j] * x6[k] + x7[j] * x7[k];
-      }
+      ScalarGram.addRow(gram, x, d, j, k); // the entries past the last whole lane group
     }
   }
 }
