@@ -94,10 +94,8 @@ public final class LayerStats implements Serializable {
     if (pendingRows == 0) {
       return;
     }
-    if (pendingRows < BLOCK) {
-      for (int r = pendingRows; r < BLOCK; r++) {
-        Arrays.fill(pending[r], 0); // zero rows add nothing
-      }
+    for (int r = pendingRows; r < BLOCK; r++) {
+      Arrays.fill(pending[r], 0); // zero rows add nothing
     }
     KERNEL.add(featureGram, pending, d);
     pendingRows = 0;

@@ -34,6 +34,7 @@ public final class ShardStream {
   private final int worker;
   private final long seed;
   private final long window;
+  private final long rows;
   private final long batchesPerEpoch;
   private final ShardReader reader;
   /** The epoch whose layout {@link #layout} holds. */
@@ -67,6 +68,7 @@ public final class ShardStream {
     this.worker = worker;
     this.seed = seed;
     this.window = window == 0 ? total : window;
+    this.rows = total;
     this.batchesPerEpoch = total / perStep;
     this.reader = reader;
   }
@@ -88,7 +90,7 @@ public final class ShardStream {
 
   /** Rows in all shards. */
   public long rows() {
-    return shards.stream().mapToLong(Shard::rows).sum();
+    return rows;
   }
 
   /** Rows held in memory now. */

@@ -30,7 +30,7 @@ public final class TrainData {
   }
 
   /** Tokens [offset, offset + t) of the given rows: offset 0 gives inputs, 1 the next-token targets. */
-  static int[][] slice(int[][] rows, int offset, int t) {
+  public static int[][] slice(int[][] rows, int offset, int t) {
     int[][] out = new int[rows.length][];
     for (int i = 0; i < rows.length; i++) {
       out[i] = Arrays.copyOfRange(rows[i], offset, offset + t);

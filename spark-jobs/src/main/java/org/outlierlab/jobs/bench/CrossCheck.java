@@ -103,7 +103,7 @@ public final class CrossCheck {
       sites.add("resid_attn_in_" + l);
     }
     sites.add("unembed_in");
-    int[][] probeInputs = slice(probe, 0, seq);
+    int[][] probeInputs = TrainData.slice(probe, 0, seq);
     List<Integer> probeSteps = List.of(0, steps / 2, steps);
     ObjectNode kurtosis = json.createObjectNode();
     double[] loss = new double[steps];
@@ -118,7 +118,8 @@ public final class CrossCheck {
         break;
       }
       long start = System.nanoTime();
-      TrainStep.Result r = step.run(k, slice(batches[k], 0, seq), slice(batches[k], 1, seq), Set.of());
+      TrainStep.Result r = step.run(k, TrainData.slice(batches[k], 0, seq), TrainData.slice(batches[k], 1, seq),
+          Set.of());
       seconds[k] = (System.nanoTime() - start) / 1e9;
       loss[k] = r.loss();
       lr[k] = r.lr();
@@ -156,10 +157,5 @@ public final class CrossCheck {
       out.add(stats.metrics().get("kurtosis"));
     }
     return out;
-  }
-
-  /** Tokens [offset, offset + t) of every row: offset 0 gives the inputs, 1 the next-token targets. */
-  private static int[][] slice(int[][] rows, int offset, int t) {
-    return Arrays.stream(rows).map(r -> Arrays.copyOfRange(r, offset, offset + t)).toArray(int[][]::new);
   }
 }
