@@ -21,7 +21,7 @@ THREADS=$(nproc --all)  # not plain nproc: it obeys the launcher's OMP_NUM_THREA
 RESULTS=()
 for shape in "small 4 256 4 128 16 8192" "codeparrot-130m-b4 6 768 12 128 4 50257"; do
   # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line; shape is a list of numbers
-  OURS=$($OFLAB_JAVA_CMD org.outlierlab.jobs.bench.TrainBenchmark $shape "$STEPS" "$WARMUP")
+  OURS=$($OFLAB_JAVA_CMD org.outlierlab.jobs.bench.TrainBenchmark $shape "$STEPS" "$WARMUP" "$THREADS")
   echo "$OURS"
   # shellcheck disable=SC2086
   PEER=$(OMP_NUM_THREADS=$THREADS "$PYTHON" "$ROOT/bench/torch_train.py" $shape "$STEPS" "$WARMUP" "$THREADS")

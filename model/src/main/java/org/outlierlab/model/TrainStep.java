@@ -37,14 +37,14 @@ public final class TrainStep {
   /** Runs global step {@code step} (0-based) on a batch of [B][seqLen] inputs and targets. */
   public Result run(long step, int[][] inputs, int[][] targets, Set<String> capture) {
     TransformerLM.Pass pass = model.forwardBackward(inputs, targets, capture);
-    double gradNorm = GradientClipping.clip(pass.gradients(), clipNorm);
+    double gradNorm = GradientClipping.clip(pass.gradients(), clipNorm, model.parameterLoop());
     if (!Double.isFinite(pass.loss()) || !Double.isFinite(gradNorm)) {
       throw new DivergedException(String.format(
           "training diverged at step %d: loss %s, gradient norm %s; lower the learning rate or raise the warm-up",
           step, pass.loss(), gradNorm));
     }
     double lr = schedule.at(step);
-    optimizer.step(model.parameters(), pass.gradients(), lr);
+    optimizer.step(model.parameters(), pass.gradients(), lr, model.parameterLoop());
     return new Result(step, pass.loss(), lr, gradNorm, pass.activations());
   }
 }

@@ -6,6 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
@@ -13,6 +19,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
 import org.nd4j.linalg.factory.Nd4j;
+import org.outlierlab.model.optim.ParameterLoop;
 
 /**
  * A causal decoder-only transformer language model as a SameDiff graph, every block variant of PAPER.md §2.
@@ -22,6 +29,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * dense B·T·V·d product each way. The looked-up embeddings enter the graph as the variable {@code x0}, whose
  * gradient SameDiff returns (it returns none for placeholders). Sequences have exactly {@code seqLen} tokens;
  * the batch size may change from call to call.
+ *
+ * <p>With {@link #useThreads}(n), a training pass or a loss evaluation splits its batch into n contiguous parts that
+ * run side by side on copies of the graph ({@link Replica}s, each on its own thread), sharing this model's parameter
+ * arrays; the parts' loss and gradient sums are added in part order. Each op runs on one core, so this fills the
+ * cores without the per-op thread start-up that libnd4j's OpenMP threads cost small ops.
  */
 public final class TransformerLM {
   /** Sum over tokens of the next-token cross-entropy; the loss is this divided by the number of tokens. */
@@ -50,13 +62,31 @@ public final class TransformerLM {
    * {@code Nd4j.getRandom().setSeed(s)} gave different values on every call, and CPU and GPU backends would differ.
    */
   private final SplittableRandom initRandom;
+  /** A replica's primary model's parameters, which its graph uses instead of drawing its own; null in a primary. */
+  private final Map<String, INDArray> shared;
+  /** Copies of the graph that run the other parts of a split batch, one thread each (see {@link #useThreads}). */
+  private final List<Replica> replicas = new ArrayList<>();
+
+  private record Replica(TransformerLM model, ExecutorService thread) {}
 
   public TransformerLM(ModelConfig config, DataType dtype, long seed) {
     this.c = config;
     this.dtype = dtype;
     this.initRandom = new SplittableRandom(seed);
+    this.shared = null;
     wte = normal(c.vocabSize(), c.dModel());
     wpe = c.positions() == ModelConfig.Positions.LEARNED ? normal(c.seqLen(), c.dModel()) : null;
+    build();
+  }
+
+  /** A replica of {@code primary}: the same graph on the same parameter arrays, with its own activations. */
+  private TransformerLM(TransformerLM primary) {
+    this.c = primary.c;
+    this.dtype = primary.dtype;
+    this.initRandom = null;
+    this.shared = primary.parameters();
+    wte = primary.wte;
+    wpe = primary.wpe;
     build();
   }
 
@@ -101,9 +131,9 @@ public final class TransformerLM {
     SDVariable flat = h.reshape(-1, d);
     SDVariable logits;
     if (c.tiedEmbeddings()) {
-      logits = sd.mmul(flat, param(EMBEDDING, wte), false, true, false);
+      logits = sd.mmul(flat, param(EMBEDDING, () -> wte), false, true, false);
     } else {
-      logits = sd.mmul(flat, param("lm_head", normal(d, c.vocabSize())));
+      logits = sd.mmul(flat, param("lm_head", () -> normal(d, c.vocabSize())));
     }
     logits = logits.rename(LOGITS);
     // The loss in the graph is the SUM of per-token cross-entropies, and the mean's 1/N is applied to the
@@ -132,13 +162,13 @@ public final class TransformerLM {
 
   private SDVariable attention(SDVariable qkIn, SDVariable vIn, SDVariable mask, int layer, String p) {
     int d = c.dModel();
-    SDVariable q = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wq", normal(d, d))).add(param(p + "bq", zeros(d))));
-    SDVariable k = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wk", normal(d, d))).add(param(p + "bk", zeros(d))));
-    SDVariable v = heads(sd.mmul(vIn.reshape(-1, d), param(p + "wv", normal(d, d))));
+    SDVariable q = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wq", () -> normal(d, d))).add(param(p + "bq", () -> zeros(d))));
+    SDVariable k = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wk", () -> normal(d, d))).add(param(p + "bk", () -> zeros(d))));
+    SDVariable v = heads(sd.mmul(vIn.reshape(-1, d), param(p + "wv", () -> normal(d, d))));
     if (c.entropyRegulation() == ModelConfig.EntropyRegulation.QK_NORM) {
       // RMSNorm over the head dimension, one trainable gain per feature shared across heads (PAPER §2).
-      q = rms(q, param(p + "q_norm_gain", ones(c.headSize())), 3);
-      k = rms(k, param(p + "k_norm_gain", ones(c.headSize())), 3);
+      q = rms(q, param(p + "q_norm_gain", () -> ones(c.headSize())), 3);
+      k = rms(k, param(p + "k_norm_gain", () -> ones(c.headSize())), 3);
     }
     if (c.positions() == ModelConfig.Positions.ROPE) {
       q = rope(q);
@@ -151,7 +181,7 @@ public final class TransformerLM {
     SDVariable probs = sd.nn.softmax(scores.add(mask), 3);
     probs = site(probs, "attn_probs_" + layer);
     SDVariable out = sd.permute(sd.mmul(probs, v), 0, 2, 1, 3).reshape(-1, d);
-    return sd.mmul(out, param(p + "wo", normal(d, d))).reshape(-1, c.seqLen(), d);
+    return sd.mmul(out, param(p + "wo", () -> normal(d, d))).reshape(-1, c.seqLen(), d);
   }
 
   /** [B·T, d] → [B, H, T, head size]. */
@@ -161,19 +191,21 @@ public final class TransformerLM {
 
   private SDVariable mlp(SDVariable x, String p, int layer) {
     int d = c.dModel();
-    SDVariable pre = sd.mmul(x.reshape(-1, d), param(p + "w1", normal(d, c.mlpWidth())));
+    SDVariable pre = sd.mmul(x.reshape(-1, d), param(p + "w1", () -> normal(d, c.mlpWidth())));
     if (c.hasAlpha()) {
-      frozen.add(p + "alpha");
-      pre = site(pre.mul(sd.var(p + "alpha", Nd4j.scalar(dtype, 1.0))), "mlp_preact_" + layer);
+      String alpha = p + "alpha";
+      frozen.add(alpha);
+      SDVariable scale = sd.var(alpha, shared == null ? Nd4j.scalar(dtype, 1.0) : shared.get(alpha));
+      pre = site(pre.mul(scale), "mlp_preact_" + layer);
     }
     SDVariable act = c.activation() == ModelConfig.Activation.RELU ? sd.nn.relu(pre, 0) : sd.nn.gelu(pre);
-    return sd.mmul(act, param(p + "w2", normal(c.mlpWidth(), d))).reshape(-1, c.seqLen(), d);
+    return sd.mmul(act, param(p + "w2", () -> normal(c.mlpWidth(), d))).reshape(-1, c.seqLen(), d);
   }
 
   /** h + β·branch, with β a constant or a trained scalar. */
   private SDVariable residual(SDVariable h, SDVariable branch, String name) {
     if (c.betaTrainable()) {
-      return h.add(branch.mul(param(name + "_beta", Nd4j.scalar(dtype, c.beta()))));
+      return h.add(branch.mul(param(name + "_beta", () -> Nd4j.scalar(dtype, c.beta()))));
     }
     return c.beta() == 1.0 ? h.add(branch) : h.add(branch.mul(c.beta()));
   }
@@ -184,10 +216,10 @@ public final class TransformerLM {
       case LN -> {
         SDVariable centred = x.sub(x.mean(true, 2));
         SDVariable var = centred.mul(centred).mean(true, 2);
-        yield centred.div(sd.math.sqrt(var.add(c.normEps()))).mul(param(name + "_gain", ones(d)))
-            .add(param(name + "_bias", zeros(d)));
+        yield centred.div(sd.math.sqrt(var.add(c.normEps()))).mul(param(name + "_gain", () -> ones(d)))
+            .add(param(name + "_bias", () -> zeros(d)));
       }
-      case RMS -> rms(x, param(name + "_gain", ones(d)), 2);
+      case RMS -> rms(x, param(name + "_gain", () -> ones(d)), 2);
       case SRMS -> rms(x, null, 2);
     };
   }
@@ -227,9 +259,9 @@ public final class TransformerLM {
     return x.rename(name);
   }
 
-  private SDVariable param(String name, INDArray init) {
+  private SDVariable param(String name, Supplier<INDArray> init) {
     graphParams.add(name);
-    return sd.var(name, init);
+    return sd.var(name, shared == null ? init.get() : shared.get(name));
   }
 
   /** N(0, initStd²) values of the given shape. */
@@ -278,6 +310,28 @@ public final class TransformerLM {
    * arrays are valid until the next call, which reuses their memory.
    */
   public Pass forwardBackward(int[][] inputs, int[][] targets, Set<String> capture) {
+    List<PartPass> parts = onParts(inputs, targets, (m, in, out) -> m.partPass(in, out, capture));
+    double tokens = (double) inputs.length * c.seqLen();
+    PartPass first = parts.get(0);
+    Map<String, INDArray> grads = new LinkedHashMap<>();
+    graphParams.forEach(name -> grads.put(name, first.gradients().get(name)));
+    parameterLoop().forEach(grads, (name, sum) -> {
+      parts.subList(1, parts.size()).forEach(part -> sum.addi(part.gradients().get(name)));
+      sum.divi(tokens);
+    });
+    embeddingGradients(inputs, concat(parts, PartPass::dx0).divi(tokens), grads);
+    Map<String, INDArray> acts = new LinkedHashMap<>();
+    for (String s : capture) {
+      acts.put(s, concat(parts, part -> part.activations().get(s)));
+    }
+    return new Pass(parts.stream().mapToDouble(PartPass::lossSum).sum() / tokens, grads, acts);
+  }
+
+  /** One part's pass: sums over its tokens (not yet divided by the batch's token count) and its activations. */
+  private record PartPass(double lossSum, Map<String, INDArray> gradients, INDArray dx0,
+      Map<String, INDArray> activations) {}
+
+  private PartPass partPass(int[][] inputs, int[][] targets, Set<String> capture) {
     usePassMemory();
     INDArray x0 = embed(inputs);
     sd.getVariable(INPUT).setArray(x0);
@@ -290,17 +344,124 @@ public final class TransformerLM {
     List<String> wanted = new ArrayList<>(graphParams);
     wanted.add(INPUT);
     var result = sd.calculateGradientsAndOutputs(Map.of(LABELS, labels(targets)), outputs, wanted);
-    double tokens = (double) inputs.length * c.seqLen();
-    Map<String, INDArray> grads = new LinkedHashMap<>();
-    for (String name : graphParams) {
-      grads.put(name, result.getGradients().get(name).divi(tokens));
-    }
-    embeddingGradients(inputs, result.getGradients().get(INPUT).divi(tokens), grads);
     Map<String, INDArray> acts = new LinkedHashMap<>();
     for (String s : capture) {
       acts.put(s, s.equals("resid_attn_in_0") ? x0 : result.getOutputs().get(s));
     }
-    return new Pass(result.getOutputs().get(LOSS_SUM).getDouble(0) / tokens, grads, acts);
+    return new PartPass(result.getOutputs().get(LOSS_SUM).getDouble(0), result.getGradients(),
+        result.getGradients().get(INPUT), acts);
+  }
+
+  /**
+   * Uses {@code threads} threads for training passes and loss evaluations (1: this thread only). The replicas'
+   * threads are daemons; each replica holds its own activations, about a 1/threads share of a pass's memory.
+   */
+  public void useThreads(int threads) {
+    if (shared != null || threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1 (got " + threads + "), set on the primary model");
+    }
+    while (replicas.size() > threads - 1) {
+      replicas.remove(replicas.size() - 1).thread().shutdown();
+    }
+    while (replicas.size() < threads - 1) {
+      String name = "oflab-pass-" + (replicas.size() + 1);
+      replicas.add(new Replica(new TransformerLM(this), Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      })));
+    }
+  }
+
+  public int threads() {
+    return replicas.size() + 1;
+  }
+
+  private interface PartFunction<R> {
+    R apply(TransformerLM model, int[][] inputs, int[][] targets);
+  }
+
+  /**
+   * Runs {@code f} on contiguous parts of the batch, part 0 on this model in this thread and part i on replica i,
+   * side by side; returns the results in part order. One part when single-threaded or the batch has one row.
+   */
+  private <R> List<R> onParts(int[][] inputs, int[][] targets, PartFunction<R> f) {
+    int parts = Math.min(threads(), inputs.length);
+    List<Future<R>> others = new ArrayList<>();
+    for (int i = 1; i < parts; i++) {
+      int from = inputs.length * i / parts;
+      int to = inputs.length * (i + 1) / parts;
+      Replica r = replicas.get(i - 1);
+      int[][] in = java.util.Arrays.copyOfRange(inputs, from, to);
+      int[][] out = java.util.Arrays.copyOfRange(targets, from, to);
+      others.add(r.thread().submit(() -> f.apply(r.model(), in, out)));
+    }
+    int end = inputs.length / parts;
+    List<R> results = new ArrayList<>();
+    results.add(f.apply(this, java.util.Arrays.copyOfRange(inputs, 0, end), java.util.Arrays.copyOfRange(targets, 0, end)));
+    results.addAll(await(others));
+    return results;
+  }
+
+  /**
+   * This model's threads as a {@link ParameterLoop}: the entries are dealt out by size (largest first, each to the
+   * thread with the least so far), one share per thread, this thread taking the first.
+   */
+  public ParameterLoop parameterLoop() {
+    return replicas.isEmpty() ? ParameterLoop.SERIAL : this::forEachInParallel;
+  }
+
+  private void forEachInParallel(Map<String, INDArray> arrays, BiConsumer<String, INDArray> body) {
+    int n = threads();
+    List<List<String>> shares = new ArrayList<>();
+    long[] load = new long[n];
+    for (int i = 0; i < n; i++) {
+      shares.add(new ArrayList<>());
+    }
+    arrays.keySet().stream()
+        .sorted(java.util.Comparator.comparingLong((String k) -> arrays.get(k).length()).reversed())
+        .forEach(name -> {
+          int least = 0;
+          for (int i = 1; i < n; i++) {
+            least = load[i] < load[least] ? i : least;
+          }
+          shares.get(least).add(name);
+          load[least] += arrays.get(name).length();
+        });
+    List<Future<Void>> others = new ArrayList<>();
+    for (int i = 1; i < n; i++) {
+      List<String> share = shares.get(i);
+      others.add(replicas.get(i - 1).thread().submit(() -> {
+        share.forEach(name -> body.accept(name, arrays.get(name)));
+        return null;
+      }));
+    }
+    shares.get(0).forEach(name -> body.accept(name, arrays.get(name)));
+    await(others);
+  }
+
+  /** The results of work handed to replica threads, in order; a failure there is rethrown here. */
+  private static <R> List<R> await(List<Future<R>> futures) {
+    List<R> results = new ArrayList<>();
+    for (Future<R> future : futures) {
+      try {
+        results.add(future.get());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a replica's thread", e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+      }
+    }
+    return results;
+  }
+
+  /** The parts' arrays joined along the batch axis (the part's own array when there is one part). */
+  private static <P> INDArray concat(List<P> parts, java.util.function.Function<P, INDArray> array) {
+    if (parts.size() == 1) {
+      return array.apply(parts.get(0));
+    }
+    return Nd4j.concat(0, parts.stream().map(array).toArray(INDArray[]::new));
   }
 
   /** Makes this thread's gradient session allocate from {@link #passMemory}, and starts a new pass there. */
@@ -335,9 +496,13 @@ public final class TransformerLM {
 
   /** Mean next-token cross-entropy of {@code targets} given {@code inputs} (no gradient). */
   public double loss(int[][] inputs, int[][] targets) {
-    sd.getVariable(INPUT).setArray(embed(inputs));
-    double sum = sd.output(Map.of(LABELS, labels(targets)), LOSS_SUM).get(LOSS_SUM).getDouble(0);
+    double sum = onParts(inputs, targets, TransformerLM::lossSum).stream().mapToDouble(Double::doubleValue).sum();
     return sum / ((double) inputs.length * c.seqLen());
+  }
+
+  private double lossSum(int[][] inputs, int[][] targets) {
+    sd.getVariable(INPUT).setArray(embed(inputs));
+    return sd.output(Map.of(LABELS, labels(targets)), LOSS_SUM).get(LOSS_SUM).getDouble(0);
   }
 
   /** Every trainable parameter by name: the graph's variables plus the embedding tables kept outside it. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -20,6 +21,8 @@ import org.outlierlab.model.ModelConfig.Activation;
 import org.outlierlab.model.ModelConfig.Block;
 import org.outlierlab.model.ModelConfig.EntropyRegulation;
 import org.outlierlab.model.ModelConfig.Positions;
+import org.outlierlab.model.optim.AdamW;
+import org.outlierlab.model.optim.LrSchedule;
 
 /** The model against oracles: finite differences, causality, and the structure the paper prescribes. */
 class TransformerLMTest {
@@ -56,6 +59,55 @@ class TransformerLMTest {
       }
     }
     return t;
+  }
+
+  /**
+   * A batch split over three threads (7 rows: parts of 2, 2 and 3 on replicas sharing the parameters) trains as one
+   * thread does, up to the order of the sums: losses, gradient norms, captured activations, evaluation losses and
+   * the parameters after four AdamW steps, in double precision. Alpha is set after the replicas exist, so they must
+   * see the primary's arrays, and shrinking back to one thread keeps working.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void aBatchSplitOverThreadsTrainsAsOneThreadDoes(String name, ModelConfig config) {
+    TransformerLM one = new TransformerLM(config, DataType.DOUBLE, 9);
+    TransformerLM three = new TransformerLM(config, DataType.DOUBLE, 9);
+    three.useThreads(3);
+    assertEquals(3, three.threads());
+    Set<String> capture = Set.of("resid_attn_in_0", "attn_probs_1", "unembed_in");
+    List<TrainStep.Result> expected = train(one, capture);
+    List<TrainStep.Result> actual = train(three, capture);
+    for (int s = 0; s < expected.size(); s++) {
+      assertEquals(expected.get(s).loss(), actual.get(s).loss(), 1e-12 * expected.get(s).loss(), name + " loss " + s);
+      assertEquals(expected.get(s).gradNorm(), actual.get(s).gradNorm(), 1e-10 * expected.get(s).gradNorm(), name);
+    }
+    for (String site : capture) {
+      INDArray e = expected.get(0).activations().get(site);
+      assertArrayEquals(e.shape(), actual.get(0).activations().get(site).shape(), site);
+      assertTrue(e.equalsWithEps(actual.get(0).activations().get(site), 1e-12), name + " " + site);
+    }
+    one.parameters().forEach((k, v) -> assertTrue(v.equalsWithEps(three.parameters().get(k), 1e-10), name + " " + k));
+    assertEquals(one.loss(tokens(5, 7), tokens(6, 7)), three.loss(tokens(5, 7), tokens(6, 7)), 1e-12, name);
+    three.useThreads(1);
+    assertEquals(1, three.threads());
+    assertEquals(one.loss(tokens(5, 7), tokens(6, 7)), three.loss(tokens(5, 7), tokens(6, 7)), 1e-12, name);
+  }
+
+  /** Four AdamW steps on 7-row batches, capturing at the first; the results keep copies of the activations. */
+  private static List<TrainStep.Result> train(TransformerLM model, Set<String> capture) {
+    if (model.config().hasAlpha()) {
+      model.initAlpha(tokens(3, 7));
+    }
+    TrainStep step = new TrainStep(model, new AdamW(0.9, 0.99, 1e-8, 0.1),
+        new LrSchedule(1e-2, 1, 10, LrSchedule.Decay.CONSTANT, 0), 0.5);
+    List<TrainStep.Result> results = new java.util.ArrayList<>();
+    for (int s = 0; s < 4; s++) {
+      TrainStep.Result r = step.run(s, tokens(10 + s, 7), tokens(20 + s, 7), s == 0 ? capture : Set.of());
+      Map<String, INDArray> copies = new java.util.HashMap<>();
+      r.activations().forEach((k, v) -> copies.put(k, v.dup()));
+      results.add(new TrainStep.Result(s, r.loss(), r.lr(), r.gradNorm(), copies));
+    }
+    return results;
   }
 
   @ParameterizedTest(name = "{0}")

@@ -7,13 +7,14 @@ import org.outlierlab.model.ModelConfig;
 
 /**
  * Whether a training worker fits ND4J's off-heap limit, checked before training starts. The estimate counts the
- * parameters four times (values, gradients, two optimiser moments) and one step's activations with the
- * multiples SameDiff keeps per layer (measured: 1.1 GB for L=4, d=256, B=16, T=128, V=8192; this gives 1.0 GB).
+ * parameters three times (values, two optimiser moments) plus once per step thread (each part of a split batch
+ * has its own gradients), and one step's activations with the multiples SameDiff keeps per layer, shared among
+ * the threads (measured: 1.1 GB for L=4, d=256, B=16, T=128, V=8192 on one thread; this gives 1.0 GB).
  */
 final class MemoryCheck {
   private MemoryCheck() {}
 
-  static long estimateBytes(ModelConfig c, int batch, DataType dtype) {
+  static long estimateBytes(ModelConfig c, int batch, DataType dtype, int threads) {
     long d = c.dModel();
     long v = c.vocabSize();
     long t = c.seqLen();
@@ -22,12 +23,12 @@ final class MemoryCheck {
     long tokens = batch * t;
     long activations = tokens * (c.nLayers() * (30 * d + 8L * c.mlpWidth()) + 4 * v)
         + 10L * batch * c.nHeads() * t * t * c.nLayers();
-    return (4 * params + activations) * dtype.width();
+    return ((3L + threads) * params + activations) * dtype.width();
   }
 
   /** Fails, naming the settings to change, when {@code workersHere} workers of this shape exceed the limit. */
-  static void require(ModelConfig c, int batch, DataType dtype, int workersHere) {
-    long need = estimateBytes(c, batch, dtype) * workersHere;
+  static void require(ModelConfig c, int batch, DataType dtype, int threads, int workersHere) {
+    long need = estimateBytes(c, batch, dtype, threads) * workersHere;
     long limit = Pointer.maxBytes();
     if (limit > 0 && need > limit) {
       throw new IllegalStateException(String.format(Locale.ROOT, "this configuration does not fit: %d worker(s) "

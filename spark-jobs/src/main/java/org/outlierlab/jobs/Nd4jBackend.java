@@ -33,6 +33,12 @@ final class Nd4jBackend {
     return backend + " (" + env.getOrDefault("omp.threads", "?") + " threads)";
   }
 
+  /** Whether ND4J runs on the CUDA backend. */
+  static boolean onGpu() {
+    require();
+    return Nd4j.getBackend().getClass().getSimpleName().startsWith("CUDA");
+  }
+
   static String hostName() {
     try {
       return java.net.InetAddress.getLocalHost().getHostName();

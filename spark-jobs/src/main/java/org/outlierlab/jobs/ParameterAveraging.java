@@ -234,15 +234,17 @@ final class ParameterAveraging implements TrainingEngine {
       optimizer = spec.optimizer().create();
       worker = new Worker(model, optimizer, spec.settings(), batches);
       long window = spec.settings().shuffleWindow();
-      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d training rows, shuffle window %s", w,
-          Nd4jBackend.describe(), Nd4jBackend.hostName(), batches.rows(), window == 0 ? "all rows" : window + " rows");
+      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d step threads, %d training rows, shuffle window %s",
+          w, Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(), batches.rows(),
+          window == 0 ? "all rows" : window + " rows");
     }
 
     static WorkerSlot of(WorkerSpec spec, int w) {
       Nd4jBackend.require();
       SLOTS.keySet().removeIf(k -> !k.startsWith(spec.runKey() + "/")); // another run's workers: let them go
       WorkerSlot slot = SLOTS.computeIfAbsent(spec.runKey() + "/" + w, k -> new WorkerSlot(spec, w));
-      MemoryCheck.require(spec.model(), spec.settings().batchSize(), DataType.valueOf(spec.dtype()), SLOTS.size());
+      MemoryCheck.require(spec.model(), spec.settings().batchSize(), DataType.valueOf(spec.dtype()),
+          slot.model.threads(), SLOTS.size());
       return slot;
     }
 

@@ -89,7 +89,7 @@ final class TrainConfig {
         new HashSet<>(c.longList("train.snapshot_steps")), c.longAtLeast("train.snapshot_interval", 0),
         c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"),
         c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED,
-        c.longAtLeast("train.shuffle_window", 0));
+        c.longAtLeast("train.shuffle_window", 0), c.countOrAuto("train.threads", "threads"));
   }
 
   /** How every worker builds the same optimiser (Spark ships this to the executors). */

@@ -53,11 +53,11 @@ final class TrainJob {
     String tokens = c.string("train.tokens");
     TrainConfig.model(c, 2, 2); // every model.* key checked before any file is read (sizes come from the shards)
     TrainConfig.OptimizerSpec optimizerSpec = TrainConfig.optimizer(c);
-    int configuredWorkers = workers(c);
+    int configuredWorkers = c.countOrAuto("train.workers", "workers");
     long frequency = c.longAtLeast("train.averaging_frequency", 1);
+    TrainSettings settings = TrainConfig.settings(c, c.string("model.block"));
     JsonNode manifest = manifest(tokens, conf);
     ModelConfig modelConfig = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
-    TrainSettings settings = TrainConfig.settings(c, c.string("model.block"));
     DataType dtype = c.choice("train.dtype", Precision.class) == Precision.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
     boolean resume = c.bool("train.resume");
 
@@ -81,17 +81,22 @@ final class TrainJob {
     try {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int workers = configuredWorkers > 0 ? configuredWorkers : autoWorkers(sc);
+      if (settings.threads() == 0) {
+        settings = settings.withThreads(autoThreads(sc, workers));
+      }
       // what "auto" and "" became, so that config.conf (and the runs table) says exactly what ran
       Config actual = config.withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
           .withValue("train.workers", ConfigValueFactory.fromAnyRef(workers))
+          .withValue("train.threads", ConfigValueFactory.fromAnyRef(settings.threads()))
           .withValue("train.run_id", ConfigValueFactory.fromAnyRef(settings.runId()));
       String resolved = writeConfig(actual, new Path(runDir, "config.conf"), fs);
       TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
+      model.useThreads(settings.threads()); // the driver's evaluations between rounds
       Optimizer optimizer = optimizerSpec.create();
       long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
-      LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens, averaged every {} steps",
-          settings.runId(), runDir, c.string("model.block"), params, settings.steps(), workers,
-          settings.batchSize(), modelConfig.seqLen(), frequency);
+      LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens ({} threads each), "
+          + "averaged every {} steps", settings.runId(), runDir, c.string("model.block"), params, settings.steps(),
+          workers, settings.batchSize(), modelConfig.seqLen(), settings.threads(), frequency);
       String costWarning = optimizerSpec.vocabularyCostWarning(modelConfig);
       if (costWarning != null) {
         LOG.warn("train: {}", costWarning);
@@ -133,27 +138,24 @@ final class TrainJob {
     return summary;
   }
 
-  /** train.workers: a positive count, or 0 for auto. */
-  private static int workers(ConfigReader c) {
-    String value = c.string("train.workers");
-    if (value.equals(AUTO)) {
-      return 0;
-    }
-    try {
-      int n = Integer.parseInt(value);
-      if (n >= 1) {
-        return n;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new ConfigError("train.workers = " + value + ": allowed values are auto or a positive number of workers");
-  }
-
   /** One worker per executor on a cluster (spark.executor.instances), one per core on the embedded local[*]. */
   private static int autoWorkers(JavaSparkContext sc) {
     String instances = sc.getConf().get("spark.executor.instances", "");
     return instances.isEmpty() ? sc.defaultParallelism() : Integer.parseInt(instances);
+  }
+
+  /**
+   * Threads per worker: one on a GPU (the device parallelises each op); on a cluster, the cores Spark reserves for
+   * each task (spark.task.cpus, default 1); on the embedded local[N], the N cores shared among the workers.
+   */
+  private static int autoThreads(JavaSparkContext sc, int workers) {
+    if (Nd4jBackend.onGpu()) {
+      return 1;
+    }
+    if (sc.isLocal()) {
+      return Math.max(1, sc.defaultParallelism() / workers);
+    }
+    return sc.getConf().getInt("spark.task.cpus", 1);
   }
 
   /** The token shards' manifest (vocabulary, row length). */

@@ -119,6 +119,9 @@ class TrainJobTest {
     assertTrue(heads.getMessage().contains("model.d_model") && heads.getMessage().contains("n_heads"), heads.getMessage());
     ConfigError block = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--model.block", "pre-xx")));
     assertTrue(block.getMessage().contains("pre-ln, post-ln, pre-rms, pre-srms, op"), block.getMessage());
+    ConfigError threads = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--threads", "0")));
+    assertTrue(threads.getMessage().contains("train.threads") && threads.getMessage().contains("auto or a positive"),
+        threads.getMessage());
   }
 
   private Checkpoint last(String runId) throws Exception {
@@ -153,6 +156,8 @@ class TrainJobTest {
   void oneWorkerGivesExactlyTheSingleProcessRun() throws Exception {
     String tokens = tokens();
     assertEquals(0, Main.run(train(tokens, "--workers", "1")));
+    // auto: local[2]'s two cores to the one worker, recorded in the run's config (and used by the Trainer below)
+    assertTrue(Files.readString(dir.resolve("wh/runs/tiny/config.conf")).contains("threads=2"));
     trainSingleProcess(tokens);
     assertSameState(last("single"), last("tiny"));
   }
@@ -242,12 +247,12 @@ class TrainJobTest {
   @Test
   void aConfigurationThatCannotFitFailsBeforeTrainingWithTheFix() {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryCheck.require(
-        ModelConfig.of(ModelConfig.Block.PRE_LN, 50257, 768, 6, 12, 128), 4096, DataType.FLOAT, 1));
+        ModelConfig.of(ModelConfig.Block.PRE_LN, 50257, 768, 6, 12, 128), 4096, DataType.FLOAT, 1, 1));
     assertTrue(e.getMessage().contains("train.batch_size") && e.getMessage().contains("OFLAB_OFFHEAP_MEMORY"),
         e.getMessage());
     // the estimate against the measured 1.1 GB of the benchmark's small shape (B=16)
     long small = MemoryCheck.estimateBytes(ModelConfig.of(ModelConfig.Block.PRE_LN, 8192, 256, 4, 4, 128), 16,
-        DataType.FLOAT);
+        DataType.FLOAT, 1);
     assertTrue(small > 0.8e9 && small < 1.5e9, "estimate " + small);
   }
 

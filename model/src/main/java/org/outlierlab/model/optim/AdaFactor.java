@@ -31,28 +31,30 @@ public final class AdaFactor implements Optimizer {
   }
 
   @Override
-  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop) {
     counter.t++;
-    for (Map.Entry<String, INDArray> e : params.entrySet()) {
-      if (!grads.containsKey(e.getKey())) {
-        continue; // frozen: no gradient, no update
+    Map<String, INDArray> trained = Optimizer.trained(params, grads);
+    trained.forEach((name, p) -> { // state created here, in order, so that the loop's bodies only read the maps
+      m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+      if (p.rank() != 2) {
+        rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p)); // vectors and scalars: plain Adam's second moment
+      } else {
+        rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
+        cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
       }
-      String name = e.getKey();
-      INDArray p = e.getValue();
+    });
+    loop.forEach(trained, (name, p) -> {
       INDArray g = grads.get(name);
-      INDArray mi = m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
       if (p.rank() != 2) {
         // vectors and scalars: plain Adam (no decay, Optimizer.decays is false for them)
-        AdamW.adamUpdate(p, g, mi, rows.computeIfAbsent(name, k -> Nd4j.zerosLike(p)), lr, beta1, beta2, eps, counter.t);
-        continue;
+        AdamW.adamUpdate(p, g, m.get(name), rows.get(name), lr, beta1, beta2, eps, counter.t);
+        return;
       }
-      INDArray a = rows.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.size(0), 1));
-      INDArray c = cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
       if (weightDecay != 0) {
         p.muli(1 - lr * weightDecay);
       }
-      p.subi(factoredDirection(g, mi, a, c, lr, beta1, beta2, eps, counter.t));
-    }
+      p.subi(factoredDirection(g, m.get(name), rows.get(name), cols.get(name), lr, beta1, beta2, eps, counter.t));
+    });
   }
 
   /**

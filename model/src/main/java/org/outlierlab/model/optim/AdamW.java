@@ -27,20 +27,19 @@ public final class AdamW implements Optimizer {
   }
 
   @Override
-  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop) {
     counter.t++;
-    for (Map.Entry<String, INDArray> e : params.entrySet()) {
-      if (!grads.containsKey(e.getKey())) {
-        continue; // frozen: no gradient, no update
-      }
-      INDArray p = e.getValue();
-      INDArray mi = m.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
-      INDArray vi = v.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
+    Map<String, INDArray> trained = Optimizer.trained(params, grads);
+    trained.forEach((name, p) -> { // state created here, in order, so that the loop's bodies only read the maps
+      m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+      v.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
+    });
+    loop.forEach(trained, (name, p) -> {
       if (weightDecay != 0 && Optimizer.decays(p)) {
         p.muli(1 - lr * weightDecay);
       }
-      adamUpdate(p, grads.get(e.getKey()), mi, vi, lr, beta1, beta2, eps, counter.t);
-    }
+      adamUpdate(p, grads.get(name), m.get(name), v.get(name), lr, beta1, beta2, eps, counter.t);
+    });
   }
 
   /**

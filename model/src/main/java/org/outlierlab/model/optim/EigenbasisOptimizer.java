@@ -68,7 +68,9 @@ abstract class EigenbasisOptimizer implements Optimizer {
   abstract Map<String, Map<String, INDArray>> secondMoments();
 
   @Override
-  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop) {
+    // serial: refreshes and first steps create state, and the rotations' products are large enough to be
+    // libnd4j's to parallelise
     if (!momentum.isEmpty()) {
       counter.t++; // the first call only starts the preconditioners
     }

@@ -8,8 +8,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * can treat matrices, vectors and scalars differently (and a later preconditioner can rotate matrices).
  */
 public interface Optimizer {
-  /** Updates every parameter that has a gradient; parameters without one (frozen) are left alone. */
-  void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr);
+  /**
+   * Updates every parameter that has a gradient; parameters without one (frozen) are left alone. A rule whose
+   * parameters update independently of each other runs them through {@code loop}.
+   */
+  void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop);
+
+  /** {@link #step(Map, Map, double, ParameterLoop)} on the calling thread. */
+  default void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+    step(params, grads, lr, ParameterLoop.SERIAL);
+  }
 
   /** The full state, by name, for a checkpoint; {@link #loadState} restores it exactly. */
   Map<String, INDArray> state();
@@ -25,6 +33,17 @@ public interface Optimizer {
   default Map<String, INDArray> averaged(Map<String, INDArray> summed, int workers) {
     Map<String, INDArray> out = new java.util.LinkedHashMap<>();
     summed.forEach((name, sum) -> out.put(name, sum.divi(workers)));
+    return out;
+  }
+
+  /** The parameters that have a gradient (the others are frozen), in the parameters' order. */
+  static Map<String, INDArray> trained(Map<String, INDArray> params, Map<String, INDArray> grads) {
+    Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+    params.forEach((name, p) -> {
+      if (grads.containsKey(name)) {
+        out.put(name, p);
+      }
+    });
     return out;
   }
 

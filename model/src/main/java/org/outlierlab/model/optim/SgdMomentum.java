@@ -18,20 +18,18 @@ public final class SgdMomentum implements Optimizer {
   }
 
   @Override
-  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+  public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop) {
     counter.t++;
-    for (Map.Entry<String, INDArray> e : params.entrySet()) {
-      if (!grads.containsKey(e.getKey())) {
-        continue; // frozen: no gradient, no update
-      }
-      INDArray p = e.getValue();
-      INDArray b = buffers.computeIfAbsent(e.getKey(), k -> Nd4j.zerosLike(p));
-      b.muli(momentum).addi(grads.get(e.getKey()));
+    Map<String, INDArray> trained = Optimizer.trained(params, grads);
+    trained.forEach((name, p) -> buffers.computeIfAbsent(name, k -> Nd4j.zerosLike(p))); // in order, before the loop
+    loop.forEach(trained, (name, p) -> {
+      INDArray b = buffers.get(name);
+      b.muli(momentum).addi(grads.get(name));
       if (weightDecay != 0 && Optimizer.decays(p)) {
         p.muli(1 - lr * weightDecay);
       }
       p.subi(b.mul(lr));
-    }
+    });
   }
 
   @Override

@@ -12,6 +12,8 @@ import org.outlierlab.model.optim.LrSchedule;
  * @param fixedProbe capture the first {@code probe} validation sequences at every snapshot step (a forward pass
  *     without gradient), instead of the training batch: the same inputs each time, as the App D decomposition needs
  * @param shuffleWindow training rows shuffled together, read shard by shard ({@link ShardStream}; 0: the whole split)
+ * @param threads threads each worker's training step uses, its batch split among them
+ *     ({@link org.outlierlab.model.TransformerLM#useThreads}); 0 until the job resolves "auto"
  */
 public record TrainSettings(
     String runId,
@@ -32,8 +34,16 @@ public record TrainSettings(
     boolean snapshotMlpIn,
     boolean snapshotAttentionEntropy,
     boolean fixedProbe,
-    long shuffleWindow)
+    long shuffleWindow,
+    int threads)
     implements Serializable {
+
+  /** These settings with {@code threads} threads per worker. */
+  public TrainSettings withThreads(int threads) {
+    return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, seed, schedule, clipNorm, logInterval,
+        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, probe, snapshotMlpIn,
+        snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads);
+  }
 
   boolean snapshotAt(long step) {
     return snapshotSteps.contains(step) || (snapshotInterval > 0 && step % snapshotInterval == 0);

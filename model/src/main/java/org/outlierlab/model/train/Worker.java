@@ -22,8 +22,10 @@ public final class Worker implements TrainingEngine {
   private final ShardStream batches;
   private final int probe;
 
+  /** Also sets the model to train on {@code settings.threads()} threads (at least one). */
   public Worker(TransformerLM model, Optimizer optimizer, TrainSettings settings, ShardStream batches) {
     this.model = model;
+    model.useThreads(Math.max(1, settings.threads()));
     this.trainStep = new TrainStep(model, optimizer, settings.schedule(), settings.clipNorm());
     this.batches = batches;
     this.probe = settings.probe();

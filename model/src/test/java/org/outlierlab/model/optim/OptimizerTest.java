@@ -45,9 +45,15 @@ class OptimizerTest {
     return g;
   }
 
+  /** Every entry on its own thread at once, as a multi-threaded model's loop may run them. */
+  static final ParameterLoop CONCURRENT = (arrays, body) -> arrays.entrySet().stream()
+      .map(e -> java.util.concurrent.CompletableFuture.runAsync(() -> body.accept(e.getKey(), e.getValue())))
+      .toList().forEach(java.util.concurrent.CompletableFuture::join);
+
+  /** Steps {@code from} to {@code to}, the parameters updated concurrently (the hand-computed results are serial). */
   static void run(Optimizer opt, Map<String, INDArray> p, int from, int to, double lr) {
     for (int s = from; s <= to; s++) {
-      opt.step(p, grads(s), lr);
+      opt.step(p, grads(s), lr, CONCURRENT);
     }
   }
 

@@ -58,7 +58,7 @@ class TrainerTest {
 
   TrainSettings settings(String runDir, String tokens, long steps) {
     return new TrainSettings("run-a", runDir, tokens, 8, steps, 7, new LrSchedule(1e-2, 3, 30, LrSchedule.Decay.LINEAR, 1e-3),
-        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0, 2, true, true, false, 0);
+        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0, 2, true, true, false, 0, 1);
   }
 
   static List<Group> readAll(String dir) throws IOException {

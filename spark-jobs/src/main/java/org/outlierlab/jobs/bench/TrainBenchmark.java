@@ -3,6 +3,7 @@ package org.outlierlab.jobs.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,7 +18,7 @@ import org.outlierlab.model.optim.LrSchedule;
 /**
  * Training throughput of the Pre-LN model on random tokens (the benchmark's peer runs the same model in
  * PyTorch), and this machine's sgemm peak through ND4J, for the fraction of peak the training step reaches.
- * Prints one JSON object. usage: TrainBenchmark <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup>
+ * Prints one JSON object. usage: TrainBenchmark <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads>
  */
 public final class TrainBenchmark {
   private TrainBenchmark() {}
@@ -32,8 +33,10 @@ public final class TrainBenchmark {
     int vocab = Integer.parseInt(a[6]);
     int steps = Integer.parseInt(a[7]);
     int warmup = Integer.parseInt(a[8]);
+    int threads = Integer.parseInt(a[9]);
     ModelConfig config = ModelConfig.of(ModelConfig.Block.PRE_LN, vocab, d, layers, heads, t);
     TransformerLM model = new TransformerLM(config, DataType.FLOAT, 0);
+    model.useThreads(threads);
     TrainStep step = new TrainStep(model, new AdamW(0.9, 0.999, 1e-8, 0.1),
         new LrSchedule(1e-4, 1, steps + warmup, LrSchedule.Decay.CONSTANT, 0), 1.0);
     Random random = new Random(0);
@@ -61,13 +64,13 @@ public final class TrainBenchmark {
         .mapToLong(e -> e.getValue().length()).sum();
     double flopsPerToken = 6.0 * nonEmbedding + 12.0 * layers * t * d;
     double tokensPerS = b * (double) t / median;
-    double peak = gemmPeak();
+    double peak = gemmPeak(threads);
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
     o.put("impl", "outlier-lab (ND4J " + Nd4j.getBackend().getClass().getSimpleName() + ", java "
         + System.getProperty("java.version") + ")");
     o.put("config", label);
-    o.put("threads", Runtime.getRuntime().availableProcessors());
+    o.put("threads", threads);
     o.put("step_s_median", median);
     o.put("tokens_per_s", Math.round(tokensPerS));
     o.put("model_gflops_per_s", Math.round(flopsPerToken * tokensPerS / 1e9 * 10) / 10.0);
@@ -77,8 +80,29 @@ public final class TrainBenchmark {
     System.out.println(json.writeValueAsString(o));
   }
 
-  /** Median GFLOP/s of a 2048³ single-precision matrix product through ND4J. */
-  static double gemmPeak() {
+  /**
+   * The machine's sgemm peak as the training step can use it: the median GFLOP/s of 2048³ single-precision products
+   * through ND4J, run on {@code threads} threads at once (each product on one core, as the step's parts run) and
+   * summed over them.
+   */
+  static double gemmPeak(int threads) throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<Double>> rates = new java.util.ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        rates.add(pool.submit(TrainBenchmark::gemmRate));
+      }
+      double total = 0;
+      for (var rate : rates) {
+        total += rate.get();
+      }
+      return total;
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static double gemmRate() {
     int n = 2048;
     INDArray x = Nd4j.rand(DataType.FLOAT, n, n);
     INDArray y = Nd4j.rand(DataType.FLOAT, n, n);

@@ -53,6 +53,23 @@ public final class ConfigReader {
     return (int) value;
   }
 
+  /** "auto" (returned as 0) or a positive count of {@code what} ("workers", "threads"). */
+  public int countOrAuto(String key, String what) {
+    String value = string(key);
+    if (value.equals("auto")) {
+      return 0;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigError(key + " = " + value + ": allowed values are auto or a positive number of " + what);
+  }
+
   /** A number in [min, max) or, when {@code maxInclusive}, [min, max]. */
   public double fraction(String key, double min, double max, boolean maxInclusive) {
     double value;
