@@ -1,10 +1,8 @@
 package org.outlierlab.metrics;
 
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,7 +33,13 @@ public final class LayerStats implements Serializable {
   private int pendingRows;
   private static final int BLOCK = GramKernel.ROWS;
   private static final GramKernel KERNEL = GramKernel.best();
-  private final List<Double> maxMedianRatios = new ArrayList<>();
+  /** Each row's max-median ratio, in the first {@link #ratioCount} entries (kept whole for the exact median). */
+  private double[] maxMedianRatios = new double[1024];
+  private int ratioCount;
+  /** Per-row work arrays: the row's absolute values and the median's scratch (rebuilt after deserialisation). */
+  private transient double[] abs;
+  private transient double[] scratch1;
+  private transient double[] scratch2;
 
   public LayerStats(int d, boolean gram) {
     this.d = d;
@@ -51,23 +55,27 @@ public final class LayerStats implements Serializable {
     if (row.length != d) {
       throw new IllegalArgumentException("row of " + row.length + " values in a layer of width " + d);
     }
+    if (abs == null) {
+      abs = new double[d];
+      scratch1 = new double[d];
+      scratch2 = new double[d];
+    }
     n++;
     double norm2 = 0;
-    double[] abs = new double[d];
+    double rowSum = 0;
+    double max = 0;
     for (int j = 0; j < d; j++) {
       double x = row[j];
       sum[j] += x;
       sumSquares[j] += x * x;
       norm2 += x * x;
+      rowSum += x;
       abs[j] = Math.abs(x);
+      max = Math.max(max, abs[j]);
     }
     rowNorm2 += norm2;
     rowNorm4 += norm2 * norm2;
-    double rowMean = 0;
-    for (float x : row) {
-      rowMean += x;
-    }
-    rowMean /= d;
+    double rowMean = rowSum / d;
     for (int j = 0; j < d; j++) {
       double c = row[j] - rowMean;
       sumSquaresWidthCentred[j] += c * c;
@@ -81,12 +89,15 @@ public final class LayerStats implements Serializable {
         flushGram();
       }
     }
-    double max = 0;
-    for (double a : abs) {
-      max = Math.max(max, a);
+    double median = Select.kth(abs, (d - 1) / 2, scratch1, scratch2); // the lower middle for even d, as torch.median
+    addRatio(max / median);
+  }
+
+  private void addRatio(double ratio) {
+    if (ratioCount == maxMedianRatios.length) {
+      maxMedianRatios = Arrays.copyOf(maxMedianRatios, 2 * ratioCount);
     }
-    double median = Select.kth(abs, (d - 1) / 2); // the lower middle value for even d, as torch.median
-    maxMedianRatios.add(max / median);
+    maxMedianRatios[ratioCount++] = ratio;
   }
 
   /** Adds the pending rows to the Gram: G_jk += Σ_r x_rj·x_rk for k ≥ j, a block of rows per pass. */
@@ -122,7 +133,9 @@ public final class LayerStats implements Serializable {
         featureGram[i] += o.featureGram[i];
       }
     }
-    maxMedianRatios.addAll(o.maxMedianRatios);
+    for (int i = 0; i < o.ratioCount; i++) {
+      addRatio(o.maxMedianRatios[i]);
+    }
     return this;
   }
 
@@ -152,11 +165,11 @@ public final class LayerStats implements Serializable {
     m.put("kurt_minus_1", unbiasedVariance(ms));
     m.put("kurtosis_neuron_centred", meanOfSquares(var) / square(mean(var)));
     m.put("kurtosis_width_centred", meanOfSquares(sumSquaresWidthCentred) / square(mean(sumSquaresWidthCentred)));
-    List<Double> sorted = new ArrayList<>(maxMedianRatios);
-    sorted.sort(Double::compare);
-    m.put("mmr_mean", sorted.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
-    m.put("mmr_median", sorted.get((sorted.size() - 1) / 2));
-    m.put("mmr_max", sorted.get(sorted.size() - 1));
+    double[] ratios = Arrays.copyOf(maxMedianRatios, ratioCount);
+    m.put("mmr_mean", Arrays.stream(ratios).average().orElse(Double.NaN));
+    double max = Arrays.stream(ratios).max().orElse(Double.NaN);
+    m.put("mmr_median", Select.kth(ratios, (ratioCount - 1) / 2, new double[ratioCount], new double[ratioCount]));
+    m.put("mmr_max", max);
     m.put("act_rms", Math.sqrt(meanSquare));
     m.put("tokens", (double) n);
     // Σ_{i≠i'} z_i·z_i' = ‖Σ z_i‖² − Σ ‖z_i‖², with z = x / r: O(N·d) from the row-sum vector.

@@ -1,40 +1,52 @@
 package org.outlierlab.metrics;
 
-/** The k-th smallest value of an array in expected O(n) (Hoare's quickselect), instead of sorting it. */
+/**
+ * The k-th smallest value of an array in expected O(n) (quickselect), instead of sorting it. Each round splits
+ * the candidates into those below and above a median-of-three pivot without branching on the data (the values
+ * are written to both sides and only the counts advance), because for the max-median ratio's random rows a
+ * branching partition loses most of its time to mispredictions.
+ */
 final class Select {
   private Select() {}
 
-  /** The k-th smallest (0-based) value of {@code a}, which is reordered. */
-  static double kth(double[] a, int k) {
-    int lo = 0;
-    int hi = a.length - 1;
-    while (lo < hi) {
-      double pivot = a[(lo + hi) >>> 1];
-      int i = lo;
-      int j = hi;
-      while (i <= j) {
-        while (a[i] < pivot) {
-          i++;
-        }
-        while (a[j] > pivot) {
-          j--;
-        }
-        if (i <= j) {
-          double t = a[i];
-          a[i] = a[j];
-          a[j] = t;
-          i++;
-          j--;
-        }
+  /**
+   * The k-th smallest (0-based) value of {@code a}. {@code a} and the two scratch arrays (each at least as long
+   * as {@code a}) are overwritten.
+   */
+  static double kth(double[] a, int k, double[] scratch1, double[] scratch2) {
+    double[] src = a;
+    double[] below = scratch1;
+    double[] above = scratch2;
+    int n = a.length;
+    while (n > 1) {
+      double pivot = medianOfThree(src[0], src[n >>> 1], src[n - 1]);
+      int nBelow = 0;
+      int nAbove = 0;
+      for (int i = 0; i < n; i++) {
+        double v = src[i];
+        below[nBelow] = v;
+        above[nAbove] = v;
+        nBelow += v < pivot ? 1 : 0;
+        nAbove += v > pivot ? 1 : 0;
       }
-      if (k <= j) {
-        hi = j;
-      } else if (k >= i) {
-        lo = i;
+      double[] free = src;
+      if (k < nBelow) {
+        src = below;
+        below = free;
+        n = nBelow;
+      } else if (k < n - nAbove) {
+        return pivot; // among the values equal to the pivot
       } else {
-        return a[k];
+        k -= n - nAbove;
+        src = above;
+        above = free;
+        n = nAbove;
       }
     }
-    return a[k];
+    return src[0];
+  }
+
+  private static double medianOfThree(double a, double b, double c) {
+    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
   }
 }

@@ -238,15 +238,24 @@ class LayerStatsTest {
   @Test
   void selectFindsTheKthSmallestAlsoAmongRepeatedValues() {
     Random r = new Random(5);
-    for (int trial = 0; trial < 200; trial++) {
-      double[] a = new double[1 + r.nextInt(40)];
-      for (int i = 0; i < a.length; i++) {
-        a[i] = r.nextInt(5); // many repeats
+    for (int trial = 0; trial < 400; trial++) {
+      int n = 1 + r.nextInt(trial < 200 ? 40 : 600);
+      double[] a = new double[n];
+      int pattern = trial % 5;
+      for (int i = 0; i < n; i++) {
+        a[i] = switch (pattern) {
+          case 0 -> r.nextInt(5); // many repeats
+          case 1 -> i; // sorted
+          case 2 -> n - i; // reversed
+          case 3 -> 7; // all equal
+          default -> r.nextGaussian();
+        };
       }
       double[] sorted = a.clone();
       java.util.Arrays.sort(sorted);
-      int k = r.nextInt(a.length);
-      assertEquals(sorted[k], Select.kth(a.clone(), k), "k = " + k + " of " + java.util.Arrays.toString(a));
+      int k = r.nextInt(n);
+      assertEquals(sorted[k], Select.kth(a.clone(), k, new double[n], new double[n]),
+          "k = " + k + " of " + java.util.Arrays.toString(a));
     }
   }
 }
