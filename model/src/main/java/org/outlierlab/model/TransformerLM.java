@@ -162,8 +162,10 @@ public final class TransformerLM {
 
   private SDVariable attention(SDVariable qkIn, SDVariable vIn, SDVariable mask, int layer, String p) {
     int d = c.dModel();
-    SDVariable q = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wq", () -> normal(d, d))).add(param(p + "bq", () -> zeros(d))));
-    SDVariable k = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wk", () -> normal(d, d))).add(param(p + "bk", () -> zeros(d))));
+    SDVariable q = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wq", () -> normal(d, d)))
+        .add(param(p + "bq", () -> zeros(d))));
+    SDVariable k = heads(sd.mmul(qkIn.reshape(-1, d), param(p + "wk", () -> normal(d, d)))
+        .add(param(p + "bk", () -> zeros(d))));
     SDVariable v = heads(sd.mmul(vIn.reshape(-1, d), param(p + "wv", () -> normal(d, d))));
     if (c.entropyRegulation() == ModelConfig.EntropyRegulation.QK_NORM) {
       // RMSNorm over the head dimension, one trainable gain per feature shared across heads (PAPER §2).
@@ -398,7 +400,8 @@ public final class TransformerLM {
     }
     int end = inputs.length / parts;
     List<R> results = new ArrayList<>();
-    results.add(f.apply(this, java.util.Arrays.copyOfRange(inputs, 0, end), java.util.Arrays.copyOfRange(targets, 0, end)));
+    results.add(f.apply(this, java.util.Arrays.copyOfRange(inputs, 0, end),
+        java.util.Arrays.copyOfRange(targets, 0, end)));
     results.addAll(await(others));
     return results;
   }
