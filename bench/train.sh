@@ -21,7 +21,10 @@ THREADS=$(nproc --all)  # not plain nproc: it obeys the launcher's OMP_NUM_THREA
 RESULTS=()
 for shape in "small 4 256 4 128 16 8192" "codeparrot-130m-b4 6 768 12 128 4 50257"; do
   # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line; shape is a list of numbers
-  OURS=$($OFLAB_JAVA_CMD org.outlierlab.jobs.bench.TrainBenchmark $shape "$STEPS" "$WARMUP" "$THREADS")
+  # ND4J's off-heap limit well above the 130M shape's ~3.7 GB (MemoryCheck's estimate at 2 threads): within a few
+  # hundred MB of the limit JavaCPP runs the garbage collector on allocations (3.7 s a step at 4 GB, 3.0 s at 10 GB)
+  OURS=$($OFLAB_JAVA_CMD -Dorg.bytedeco.javacpp.maxbytes=12g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g \
+    org.outlierlab.jobs.bench.TrainBenchmark $shape "$STEPS" "$WARMUP" "$THREADS")
   echo "$OURS"
   # shellcheck disable=SC2086
   PEER=$(OMP_NUM_THREADS=$THREADS "$PYTHON" "$ROOT/bench/torch_train.py" $shape "$STEPS" "$WARMUP" "$THREADS")
