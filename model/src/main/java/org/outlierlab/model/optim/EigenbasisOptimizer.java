@@ -69,8 +69,8 @@ abstract class EigenbasisOptimizer implements Optimizer {
 
   @Override
   public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr, ParameterLoop loop) {
-    // serial: refreshes and first steps create state, and the rotations' products are large enough to be
-    // libnd4j's to parallelise
+    // serial (the loop is not used): a parameter's first step and the basis refreshes create state in this
+    // object's maps while they run, which the loop's bodies may not do
     if (!momentum.isEmpty()) {
       counter.t++; // the first call only starts the preconditioners
     }
