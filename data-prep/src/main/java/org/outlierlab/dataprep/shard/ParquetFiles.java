@@ -70,17 +70,23 @@ public final class ParquetFiles {
    */
   static final int ROW_GROUP_BYTES = 16 << 20;
 
-  /** Opens {@code target} for writing under the hidden name {@code .<name>.<attempt>.tmp} beside it. */
+  /**
+   * Opens {@code target} for writing under the hidden name {@code .<name>.<attempt>.tmp} beside it. Columns named
+   * in {@code plainColumns} (dotted paths, e.g. {@code values.list.element}) are written without a dictionary: for
+   * values that rarely repeat, such as activations, building one costs most of the write and is then discarded.
+   */
   public static <T> AtomicFile<T> create(Path target, String attempt, Configuration conf, MessageType schema,
-      BiConsumer<RecordConsumer, T> emit) throws IOException {
+      BiConsumer<RecordConsumer, T> emit, String... plainColumns) throws IOException {
     Path tmp = new Path(target.getParent(), "." + target.getName() + "." + attempt + ".tmp");
-    ParquetWriter<T> writer = new Builder<>(HadoopOutputFile.fromPath(tmp, conf), schema, emit)
+    Builder<T> builder = new Builder<>(HadoopOutputFile.fromPath(tmp, conf), schema, emit)
         .withConf(conf)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY)
-        .withRowGroupSize(ROW_GROUP_BYTES)
-        .build();
-    return new AtomicFile<>(writer, target.getFileSystem(conf), tmp, target);
+        .withRowGroupSize(ROW_GROUP_BYTES);
+    for (String column : plainColumns) {
+      builder = builder.withDictionaryEncoding(column, false);
+    }
+    return new AtomicFile<>(builder.build(), target.getFileSystem(conf), tmp, target);
   }
 
   /** A three-level LIST of {@code size} primitives; {@code element} adds the i-th value to the consumer. */

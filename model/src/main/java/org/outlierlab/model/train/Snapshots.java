@@ -44,7 +44,8 @@ public final class Snapshots {
   public static void write(String runId, long step, Map<String, INDArray> activations, int probe, int nLayers,
       Path dir, Configuration conf) throws IOException {
     Path target = new Path(dir, String.format("step-%012d.parquet", step));
-    try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, Snapshots::emit)) {
+    try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, Snapshots::emit,
+        "values.list.element")) {
       for (Map.Entry<String, INDArray> e : activations.entrySet()) {
         java.util.regex.Matcher m = LAYERED.matcher(e.getKey());
         boolean layered = m.matches();
