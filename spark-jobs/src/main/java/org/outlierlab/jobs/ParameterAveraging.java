@@ -234,8 +234,9 @@ final class ParameterAveraging implements TrainingEngine {
       optimizer = spec.optimizer().create();
       worker = new Worker(model, optimizer, spec.settings(), batches);
       long window = spec.settings().shuffleWindow();
-      description = String.format(Locale.ROOT, "worker %d: %s on %s, %d step threads, %d training rows, shuffle window %s",
-          w, Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(), batches.rows(),
+      description = String.format(Locale.ROOT,
+          "worker %d: %s on %s, batch split over %d threads, %d training rows, shuffle window %s", w,
+          Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(), batches.rows(),
           window == 0 ? "all rows" : window + " rows");
     }
 
