@@ -148,15 +148,18 @@ public final class TransformerLM {
 
   /**
    * Builds the backward graph now, with System.out silenced: M2.1's SameDiff prints a line per differentiated
-   * op to standard output (not to its logger), which would flood a job's console.
+   * op to standard output (not to its logger), which would flood a job's console. One model at a time: two
+   * building at once (the workers of one executor, in parallel tasks) could each restore the other's silenced stream.
    */
   private void createGradientsQuietly() {
-    java.io.PrintStream out = System.out;
-    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-    try {
-      sd.createGradFunction();
-    } finally {
-      System.setOut(out);
+    synchronized (TransformerLM.class) {
+      java.io.PrintStream out = System.out;
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+      try {
+        sd.createGradFunction();
+      } finally {
+        System.setOut(out);
+      }
     }
   }
 
