@@ -19,6 +19,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
 import org.nd4j.linalg.factory.Nd4j;
+import org.outlierlab.model.optim.FusedOps;
 import org.outlierlab.model.optim.ParameterLoop;
 
 /**
@@ -203,7 +204,9 @@ public final class TransformerLM {
       SDVariable scale = sd.var(alpha, shared == null ? Nd4j.scalar(dtype, 1.0) : shared.get(alpha));
       pre = site(pre.mul(scale), "mlp_preact_" + layer);
     }
-    SDVariable act = c.activation() == ModelConfig.Activation.RELU ? sd.nn.relu(pre, 0) : sd.nn.gelu(pre);
+    // ReLU as x·step(x): the same values and gradient (step's is zero), but M2.1's relu backprop is slow: forward
+    // and backward on [256, 3072] take about 10 ms that way, 2.5 ms this way (docs/BENCHMARKS.md, train).
+    SDVariable act = c.activation() == ModelConfig.Activation.RELU ? pre.mul(sd.math.step(pre, 0)) : sd.nn.gelu(pre);
     return sd.mmul(act, param(p + "w2", () -> normal(c.mlpWidth(), d))).reshape(-1, c.seqLen(), d);
   }
 
@@ -221,7 +224,7 @@ public final class TransformerLM {
       case LN -> {
         SDVariable centred = x.sub(x.mean(true, 2));
         SDVariable var = centred.mul(centred).mean(true, 2);
-        yield centred.div(sd.math.sqrt(var.add(c.normEps()))).mul(param(name + "_gain", () -> ones(d)))
+        yield gained(centred.div(sd.math.sqrt(var.add(c.normEps()))), var, param(name + "_gain", () -> ones(d)))
             .add(param(name + "_bias", () -> zeros(d)));
       }
       case RMS -> rms(x, param(name + "_gain", () -> ones(d)), 2);
@@ -231,8 +234,20 @@ public final class TransformerLM {
 
   /** x / (rms(x) + eps) over {@code axis} (the last), times the gain if any; eps outside the root (PAPER §2). */
   private SDVariable rms(SDVariable x, SDVariable gain, int axis) {
-    SDVariable y = x.div(sd.math.sqrt(x.mul(x).mean(true, axis)).add(c.normEps()));
-    return gain == null ? y : y.mul(gain);
+    SDVariable meanSquare = x.mul(x).mean(true, axis);
+    SDVariable y = x.div(sd.math.sqrt(meanSquare).add(c.normEps()));
+    return gain == null ? y : gained(y, meanSquare, gain);
+  }
+
+  /**
+   * y·gain with the gain broadcast along y's last axis, written as y ⊙ (1·gainᵀ): the outer product of a ones column
+   * (one row per entry of {@code perRow}, a statistic of y's rows kept as [..., 1]) and the gain, then a same-shape
+   * multiply, so the gain's gradient is a matrix product. Why: M2.1's broadcasting multiply is slow in backprop
+   * (forward and backward on [2, 128, 768]: about 6.5 ms, against 3.5 ms this way; docs/BENCHMARKS.md, train).
+   */
+  private SDVariable gained(SDVariable y, SDVariable perRow, SDVariable gain) {
+    SDVariable rows = sd.onesLike(perRow).reshape(-1, 1);
+    return y.mul(sd.mmul(rows, gain.reshape(1, -1)).reshape(sd.shape(y)));
   }
 
   /** Rotary embedding, half-split convention: x·cos + rotate_half(x)·sin, base 10000. */
@@ -320,10 +335,8 @@ public final class TransformerLM {
     PartPass first = parts.get(0);
     Map<String, INDArray> grads = new LinkedHashMap<>();
     graphParams.forEach(name -> grads.put(name, first.gradients().get(name)));
-    parameterLoop().forEach(grads, (name, sum) -> {
-      parts.subList(1, parts.size()).forEach(part -> sum.addi(part.gradients().get(name)));
-      sum.divi(tokens);
-    });
+    parameterLoop().forEach(grads, (name, sum) -> FusedOps.sumInto(sum,
+        parts.subList(1, parts.size()).stream().map(part -> part.gradients().get(name)).toList(), tokens));
     embeddingGradients(inputs, concat(parts, PartPass::dx0).divi(tokens), grads);
     Map<String, INDArray> acts = new LinkedHashMap<>();
     for (String s : capture) {

@@ -47,7 +47,7 @@ public final class AdaFactor implements Optimizer {
       INDArray g = grads.get(name);
       if (p.rank() != 2) {
         // vectors and scalars: plain Adam (no decay, Optimizer.decays is false for them)
-        AdamW.adamUpdate(p, g, m.get(name), rows.get(name), lr, beta1, beta2, eps, counter.t);
+        FusedOps.adamW(p, g, m.get(name), rows.get(name), lr, 0, beta1, beta2, eps, counter.t);
         return;
       }
       if (weightDecay != 0) {

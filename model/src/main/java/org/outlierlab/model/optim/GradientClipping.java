@@ -17,8 +17,7 @@ public final class GradientClipping {
   public static double clip(Map<String, INDArray> grads, double maxNorm, ParameterLoop loop) {
     Map<String, Double> squares = new ConcurrentHashMap<>();
     loop.forEach(grads, (name, g) -> {
-      double n = g.norm2Number().doubleValue();
-      squares.put(name, n * n);
+      squares.put(name, FusedOps.sumOfSquares(g));
     });
     double sumSquares = 0;
     for (String name : grads.keySet()) { // in the gradients' order, whatever order the loop ran them in
@@ -27,7 +26,7 @@ public final class GradientClipping {
     double norm = Math.sqrt(sumSquares);
     if (maxNorm > 0 && norm > maxNorm) {
       double scale = maxNorm / (norm + 1e-6);
-      loop.forEach(grads, (name, g) -> g.muli(scale));
+      loop.forEach(grads, (name, g) -> FusedOps.scale(g, scale));
     }
     return norm;
   }

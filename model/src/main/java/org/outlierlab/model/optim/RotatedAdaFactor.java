@@ -46,7 +46,7 @@ public final class RotatedAdaFactor extends EigenbasisOptimizer {
   INDArray direction(String name, INDArray g, double lr, long t) {
     INDArray m = momentum.get(name);
     if (g.rank() != 2) {
-      return AdamW.adamDirection(g, m, rows.get(name), lr, beta1, beta2, eps, t);
+      return FusedOps.adamDirection(g, m, rows.get(name), lr, beta1, beta2, eps, t);
     }
     return AdaFactor.factoredDirection(g, m, rows.get(name), cols.get(name), lr, beta1, beta2, eps, t);
   }

@@ -50,7 +50,7 @@ public final class Soap extends EigenbasisOptimizer {
 
   @Override
   INDArray direction(String name, INDArray g, double lr, long t) {
-    return AdamW.adamDirection(g, momentum.get(name), v.get(name), lr, beta1, beta2, eps, t);
+    return FusedOps.adamDirection(g, momentum.get(name), v.get(name), lr, beta1, beta2, eps, t);
   }
 
   @Override

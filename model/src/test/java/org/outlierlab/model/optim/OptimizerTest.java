@@ -25,9 +25,13 @@ class OptimizerTest {
   }
 
   static Map<String, INDArray> params() {
+    return params(DataType.DOUBLE);
+  }
+
+  static Map<String, INDArray> params(DataType type) {
     Map<String, INDArray> p = new LinkedHashMap<>();
-    p.put("w", Nd4j.createFromArray(W0).castTo(DataType.DOUBLE));
-    p.put("gain", Nd4j.createFromArray(B0).castTo(DataType.DOUBLE));
+    p.put("w", Nd4j.createFromArray(W0).castTo(type));
+    p.put("gain", Nd4j.createFromArray(B0).castTo(type));
     return p;
   }
 
@@ -53,16 +57,22 @@ class OptimizerTest {
   /** Steps {@code from} to {@code to}, the parameters updated concurrently (the hand-computed results are serial). */
   static void run(Optimizer opt, Map<String, INDArray> p, int from, int to, double lr) {
     for (int s = from; s <= to; s++) {
-      opt.step(p, grads(s), lr, CONCURRENT);
+      Map<String, INDArray> g = new LinkedHashMap<>();
+      grads(s).forEach((name, a) -> g.put(name, a.castTo(p.get(name).dataType())));
+      opt.step(p, g, lr, CONCURRENT);
     }
   }
 
   static void assertClose(double[][] w, double[] b, Map<String, INDArray> p) {
+    assertClose(w, b, p, 1e-12);
+  }
+
+  static void assertClose(double[][] w, double[] b, Map<String, INDArray> p, double tolerance) {
     for (int i = 0; i < 2; i++) {
       for (int j = 0; j < 3; j++) {
-        assertEquals(w[i][j], p.get("w").getDouble(i, j), 1e-12, "w[" + i + "][" + j + "]");
+        assertEquals(w[i][j], p.get("w").getDouble(i, j), tolerance, "w[" + i + "][" + j + "]");
       }
-      assertEquals(b[i], p.get("gain").getDouble(i), 1e-12, "gain[" + i + "]");
+      assertEquals(b[i], p.get("gain").getDouble(i), tolerance, "gain[" + i + "]");
     }
   }
 
@@ -92,6 +102,10 @@ class OptimizerTest {
     Map<String, INDArray> p = params();
     run(new AdamW(b1, b2, eps, wd), p, 1, 3, lr);
     assertClose(w, b, p);
+    // in float, the one-pass SIMD update (FusedOps' loops) runs instead of ND4J ops: the same, to float rounding
+    Map<String, INDArray> single = params(DataType.FLOAT);
+    run(new AdamW(b1, b2, eps, wd), single, 1, 3, lr);
+    assertClose(w, b, single, 1e-6);
   }
 
   @Test
@@ -202,5 +216,15 @@ class OptimizerTest {
     assertEquals(5.0, GradientClipping.clip(g, 1.0), 1e-12);
     assertEquals(1.0, Math.hypot(g.get("a").getDouble(0), g.get("b").getDouble(0, 1)), 1e-6);
     assertEquals(1.0, GradientClipping.clip(g, 2.0), 1e-6, "below the limit: unchanged");
+  }
+
+  @Test
+  void clippingFloatGradientsGivesTheSameNorm() { // float: FusedOps' SIMD loops
+    Map<String, INDArray> g = new LinkedHashMap<>();
+    g.put("a", Nd4j.createFromArray(3f, 0f));
+    g.put("b", Nd4j.createFromArray(new float[][] {{0f, 4f}}));
+    assertEquals(5.0, GradientClipping.clip(g, 1.0), 1e-6);
+    assertEquals(0.6, g.get("a").getDouble(0), 1e-6);
+    assertEquals(0.8, g.get("b").getDouble(0, 1), 1e-6);
   }
 }
