@@ -3,7 +3,7 @@
 Same shapes and parts as Outlier Lab's pre-ln model (torch_model.py): learned positions, LayerNorm (eps 1e-5)
 before attention and MLP, Q/K biases, no other biases, ReLU MLP of width 4d, untied unembedding, N(0, 0.02)
 init, AdamW with weight decay on matrices, clipping at 1.0. Prints one JSON object.
-usage: python3 torch_train.py <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads>
+usage: python3 torch_train.py <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads> <warmup_s>
 """
 import json
 import sys
@@ -30,22 +30,32 @@ def gemm_peak():
 def main():
     label = sys.argv[1]
     layers, d, heads, seq, batch, vocab, steps, warmup, threads = map(int, sys.argv[2:11])
+    warmup_s = float(sys.argv[11])
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = TransformerLM("pre-ln", layers, d, heads, seq, vocab)
     opt = model.adamw(lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1)
-    times = []
-    for s in range(warmup + steps):
+
+    def train_step():
         ids = torch.randint(vocab, (batch, seq))
         targets = torch.randint(vocab, (batch, seq))
-        start = time.perf_counter()
         loss = model.loss(ids, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if s >= warmup:
-            times.append(time.perf_counter() - start)
+
+    # the same warm-up rule as the Java side: at least `warmup` steps and `warmup_s` seconds
+    warmup_end = time.perf_counter() + warmup_s
+    warmup_steps = 0
+    while warmup_steps < warmup or time.perf_counter() < warmup_end:
+        train_step()
+        warmup_steps += 1
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        train_step()
+        times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     non_embedding = sum(p.numel() for n, p in model.p.items() if n not in ("wte", "wpe"))
     flops_per_token = 6.0 * non_embedding + 12.0 * layers * seq * d
@@ -55,6 +65,7 @@ def main():
         "impl": "pytorch %s (%s BLAS, %d threads)" % (torch.__version__, "OpenBLAS" if "openblas" in open("/proc/self/maps").read() else "other", threads),
         "config": label,
         "threads": threads,
+        "warmup_steps": warmup_steps,
         "step_s_median": median,
         "tokens_per_s": round(tokens_per_s),
         "model_gflops_per_s": round(flops_per_token * tokens_per_s / 1e9, 1),

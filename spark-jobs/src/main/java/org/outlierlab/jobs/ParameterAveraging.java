@@ -21,6 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.optim.FusedOps;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainData;
@@ -235,9 +236,10 @@ final class ParameterAveraging implements TrainingEngine {
       worker = new Worker(model, optimizer, spec.settings(), batches);
       long window = spec.settings().shuffleWindow();
       description = String.format(Locale.ROOT,
-          "worker %d: %s on %s, batch split over %d threads, %d training rows, shuffle window %s", w,
-          Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(), batches.rows(),
-          window == 0 ? "all rows" : window + " rows");
+          "worker %d: %s on %s, batch split over %d threads, %s, %d training rows, shuffle window %s", w,
+          Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(),
+          FusedOps.simd() ? "SIMD parameter updates" : "ND4J parameter updates (SIMD needs the JVM option "
+              + "--add-modules=jdk.incubator.vector)", batches.rows(), window == 0 ? "all rows" : window + " rows");
     }
 
     static WorkerSlot of(WorkerSpec spec, int w) {

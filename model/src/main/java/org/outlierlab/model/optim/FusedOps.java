@@ -14,9 +14,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * one SIMD loop ({@link FloatLoops}); otherwise, or without the JDK's vector module, ND4J ops give the same
  * result up to rounding.
  *
- * <p>Why: the passes are bound by memory, not arithmetic, and as ND4J ops each reads and writes its arrays
- * separately, one op after another on one core. For the 130M model the AdamW update as ND4J ops (weight decay,
- * the fused updater, the subtraction) took 0.5–1.0 s a step on two threads, as one loop about 0.1 s.
+ * <p>Why: each pass does a few operations per element, so what it costs is memory traffic; as ND4J ops, every
+ * step of it reads and writes whole arrays again, op after op, with libnd4j's scalar loops. For the 130M model the
+ * AdamW update as ND4J ops (weight decay, the fused updater, the subtraction) took 0.5–1.0 s a step on two
+ * threads, as one loop 0.1–0.25 s (docs/BENCHMARKS.md, train).
  */
 public final class FusedOps {
   private static final FloatLoops LOOPS = Nd4j.getEnvironment().isCPU() ? FloatLoops.best() : null;
@@ -24,7 +25,7 @@ public final class FusedOps {
   private FusedOps() {}
 
   /** Whether the SIMD loops are in use: the JVM has the vector module and ND4J runs on the CPU. */
-  static boolean simd() {
+  public static boolean simd() {
     return LOOPS != null;
   }
 

@@ -18,7 +18,10 @@ import org.outlierlab.model.optim.LrSchedule;
 /**
  * Training throughput of the Pre-LN model on random tokens (the benchmark's peer runs the same model in
  * PyTorch), and this machine's sgemm peak through ND4J, for the fraction of peak the training step reaches.
- * Prints one JSON object. usage: TrainBenchmark <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads>
+ * Prints one JSON object. Untimed warm-up steps run until both {@code warmup} steps and {@code warmupSeconds} have
+ * passed: the JIT compiles SameDiff's Java side for the first 30–40 s, taking a share of the cores the step's
+ * threads need. usage: TrainBenchmark <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads>
+ * <warmupSeconds>
  */
 public final class TrainBenchmark {
   private TrainBenchmark() {}
@@ -34,27 +37,23 @@ public final class TrainBenchmark {
     int steps = Integer.parseInt(a[7]);
     int warmup = Integer.parseInt(a[8]);
     int threads = Integer.parseInt(a[9]);
+    double warmupSeconds = Double.parseDouble(a[10]);
     ModelConfig config = ModelConfig.of(ModelConfig.Block.PRE_LN, vocab, d, layers, heads, t);
     TransformerLM model = new TransformerLM(config, DataType.FLOAT, 0);
     model.useThreads(threads);
     TrainStep step = new TrainStep(model, new AdamW(0.9, 0.999, 1e-8, 0.1),
-        new LrSchedule(1e-4, 1, steps + warmup, LrSchedule.Decay.CONSTANT, 0), 1.0);
+        new LrSchedule(1e-4, 1, Long.MAX_VALUE, LrSchedule.Decay.CONSTANT, 0), 1.0);
     Random random = new Random(0);
+    long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    int warmupSteps = 0;
+    while (warmupSteps < warmup || System.nanoTime() < warmupEnd) {
+      runStep(step, warmupSteps++, random, b, t, vocab);
+    }
     double[] seconds = new double[steps];
-    for (int s = 0; s < warmup + steps; s++) {
-      int[][] in = new int[b][t];
-      int[][] out = new int[b][t];
-      for (int i = 0; i < b; i++) {
-        for (int j = 0; j < t; j++) {
-          in[i][j] = random.nextInt(vocab);
-          out[i][j] = random.nextInt(vocab);
-        }
-      }
+    for (int s = 0; s < steps; s++) {
       long start = System.nanoTime();
-      step.run(s, in, out, Set.of());
-      if (s >= warmup) {
-        seconds[s - warmup] = (System.nanoTime() - start) / 1e9;
-      }
+      runStep(step, warmupSteps + s, random, b, t, vocab);
+      seconds[s] = (System.nanoTime() - start) / 1e9;
     }
     double[] sorted = seconds.clone();
     Arrays.sort(sorted);
@@ -71,6 +70,7 @@ public final class TrainBenchmark {
         + System.getProperty("java.version") + ")");
     o.put("config", label);
     o.put("threads", threads);
+    o.put("warmup_steps", warmupSteps);
     o.put("step_s_median", median);
     o.put("tokens_per_s", Math.round(tokensPerS));
     o.put("model_gflops_per_s", Math.round(flopsPerToken * tokensPerS / 1e9 * 10) / 10.0);
@@ -78,6 +78,19 @@ public final class TrainBenchmark {
     o.put("fraction_of_peak", Math.round(flopsPerToken * tokensPerS / 1e9 / peak * 1000) / 1000.0);
     o.set("step_s", json.valueToTree(seconds));
     System.out.println(json.writeValueAsString(o));
+  }
+
+  /** One training step on a batch of random tokens (drawing them is not timed apart: it takes microseconds). */
+  private static void runStep(TrainStep step, long index, Random random, int b, int t, int vocab) {
+    int[][] in = new int[b][t];
+    int[][] out = new int[b][t];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < t; j++) {
+        in[i][j] = random.nextInt(vocab);
+        out[i][j] = random.nextInt(vocab);
+      }
+    }
+    step.run(index, in, out, Set.of());
   }
 
   /**
