@@ -35,6 +35,7 @@ const sorted = [...seconds].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
 console.log(JSON.stringify({
   impl: "tiktoken-wasm (@dqbd/tiktoken 1.0.22, node " + process.version + ")",
+  kernels: "Rust compiled to WASM: no BLAS",
   threads: 1,
   documents: docs.length,
   tokens: result.tokens,

@@ -1,9 +1,10 @@
-"""The training benchmark's peer: the same Pre-LN transformer in PyTorch (Debian python3-torch, OpenBLAS).
+"""The training benchmark's peer: the same Pre-LN transformer in PyTorch (the pip wheel, or Debian's python3-torch).
 
 Same shapes and parts as Outlier Lab's pre-ln model (torch_model.py): learned positions, LayerNorm (eps 1e-5)
 before attention and MLP, Q/K biases, no other biases, ReLU MLP of width 4d, untied unembedding, N(0, 0.02)
 init, AdamW with weight decay on matrices, clipping at 1.0. Prints one JSON object.
 usage: python3 torch_train.py <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads> <warmup_s>
+       [<peer name>]
 """
 import json
 import sys
@@ -27,10 +28,19 @@ def gemm_peak():
     return sorted(rates)[2]
 
 
+def blas():
+    """The BLAS this PyTorch multiplies with, from its build configuration."""
+    config = torch.__config__.show()
+    if "Math Kernel Library" in config or torch.backends.mkl.is_available():
+        return "MKL" + (" + oneDNN" if torch.backends.mkldnn.is_available() else "")
+    return "OpenBLAS" if "openblas" in config.lower() or "openblas" in open("/proc/self/maps").read() else "other"
+
+
 def main():
     label = sys.argv[1]
     layers, d, heads, seq, batch, vocab, steps, warmup, threads = map(int, sys.argv[2:11])
     warmup_s = float(sys.argv[11])
+    peer = sys.argv[12] if len(sys.argv) > 12 else "pytorch"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = TransformerLM("pre-ln", layers, d, heads, seq, vocab)
@@ -62,7 +72,8 @@ def main():
     tokens_per_s = batch * seq / median
     peak = gemm_peak()
     print(json.dumps({
-        "impl": "pytorch %s (%s BLAS, %d threads)" % (torch.__version__, "OpenBLAS" if "openblas" in open("/proc/self/maps").read() else "other", threads),
+        "impl": "pytorch %s (%s, %d threads)" % (torch.__version__, blas(), threads),
+        "peer": peer,
         "config": label,
         "threads": threads,
         "warmup_steps": warmup_steps,

@@ -41,6 +41,11 @@ public final class LayerStats implements Serializable {
   private transient double[] scratch1;
   private transient double[] scratch2;
 
+  /** The feature Gram's kernel in this JVM, for benchmarks and logs: "VectorGram" (SIMD) or "ScalarGram". */
+  public static String gramKernel() {
+    return KERNEL.getClass().getSimpleName();
+  }
+
   public LayerStats(int d, boolean gram) {
     this.d = d;
     this.gram = gram;

@@ -32,7 +32,8 @@ public final class Main {
 
   static {
     JOBS.put("data-prep", new Job(List.of(DataPrepConfig.SECTION, "spark"), Main::dataPrep));
-    JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, "spark"), TrainJob::run));
+    JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS, "spark"),
+        TrainJob::run));
     JOBS.put("metrics", new Job(List.of(MetricsJob.SECTION, "spark"), MetricsJob::run));
     JOBS.put("sql", new Job(List.of(SqlJob.SECTION, "spark"), SqlJob::run, "sql.query"));
     JOBS.put("sql-server", new Job(List.of(SqlJob.SECTION, "spark"), SqlServer::run));

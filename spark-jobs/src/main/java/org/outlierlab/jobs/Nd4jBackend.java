@@ -4,15 +4,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.nd4j.linalg.factory.Nd4j;
+import org.outlierlab.model.blas.BlasKernels;
 
 /** Which ND4J backend a process runs, and a clear failure when it cannot load one. */
 final class Nd4jBackend {
   private Nd4jBackend() {}
 
-  /** Loads the backend, or fails with what to do (the CUDA jar needs CUDA 11.6 libraries on every executor). */
-  static void require() {
+  /**
+   * Loads the backend on the BLAS path {@code blasKernels} chooses for this machine (the first call in a process
+   * decides), or fails with what to do (the CUDA jar needs CUDA 11.6 libraries on every executor).
+   */
+  static BlasKernels.Choice require(String blasKernels) {
     try {
-      Nd4j.getBackend();
+      return BlasKernels.apply(blasKernels);
+    } catch (IllegalArgumentException | IllegalStateException e) { // a setting this CPU cannot run, a wrong product
+      throw new IllegalStateException("on " + hostName() + ": " + e.getMessage(), e);
     } catch (Throwable e) { // an UnsatisfiedLinkError or NoClassDefFoundError from JavaCPP, or ND4J's own exception
       throw new IllegalStateException("ND4J could not load its backend on " + hostName() + " (" + e + "). The default "
           + "jar needs Linux on x86-64; the GPU jar (mvn -Pcuda package) needs the CUDA 11.6 runtime libraries "
@@ -31,6 +37,13 @@ final class Nd4jBackend {
       return backend + " on " + first.get("cuda.deviceName") + " (" + devices.size() + " visible)";
     }
     return backend + " (" + env.getOrDefault("omp.threads", "?") + " threads)";
+  }
+
+  /** Loads the backend on the BLAS path already chosen in this process, or on blas.kernels' default. */
+  static void require() {
+    if (BlasKernels.current().isEmpty()) {
+      require("auto");
+    }
   }
 
   /** Whether ND4J runs on the CUDA backend. */

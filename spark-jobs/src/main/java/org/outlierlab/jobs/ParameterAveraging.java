@@ -21,6 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.FusedOps;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.train.ShardStream;
@@ -41,7 +42,7 @@ import org.outlierlab.model.train.Worker;
 final class ParameterAveraging implements TrainingEngine {
   /** What every worker needs to build its model, optimiser and data (shipped once per round in the closure). */
   record WorkerSpec(String runKey, ModelConfig model, String dtype, TrainSettings settings,
-      TrainConfig.OptimizerSpec optimizer, int workers) implements Serializable {}
+      TrainConfig.OptimizerSpec optimizer, int workers, String blasKernels) implements Serializable {}
 
   /** A round's broadcast: the state to start from and the steps to train. */
   record RoundInput(long round, long from, long to, Set<String> capture, Map<String, byte[]> params,
@@ -66,6 +67,7 @@ final class ParameterAveraging implements TrainingEngine {
   /** Where the rounds' time went, outside the workers' training: [broadcast, Spark job, averaging]. */
   private final double[] phaseSeconds = new double[3];
   private String backends = "";
+  private String blas = "";
 
   ParameterAveraging(JavaSparkContext sc, WorkerSpec spec, long frequency, TransformerLM model, Optimizer optimizer) {
     this.sc = sc;
@@ -82,9 +84,12 @@ final class ParameterAveraging implements TrainingEngine {
   List<String> startWorkers() {
     sc.setJobDescription("train " + spec.settings().runId() + ": start " + spec.workers() + " workers");
     WorkerSpec s = spec;
-    List<String> where = sc.parallelize(workerIndices(), spec.workers())
-        .map(w -> WorkerSlot.of(s, w).describe()).collect();
+    List<String[]> started = sc.parallelize(workerIndices(), spec.workers())
+        .map(w -> new String[] {WorkerSlot.of(s, w).describe(), BlasKernels.current().orElseThrow().describe()})
+        .collect();
+    List<String> where = started.stream().map(d -> d[0]).toList();
     backends = String.join("; ", where);
+    blas = String.join("; ", started.stream().map(d -> d[1]).distinct().toList()); // one entry unless nodes differ
     return where;
   }
 
@@ -138,6 +143,11 @@ final class ParameterAveraging implements TrainingEngine {
 
   String backends() {
     return backends;
+  }
+
+  /** The BLAS paths the workers run on: one unless the executors' CPUs differ. */
+  String blas() {
+    return blas;
   }
 
   @Override
@@ -236,14 +246,15 @@ final class ParameterAveraging implements TrainingEngine {
       worker = new Worker(model, optimizer, spec.settings(), batches);
       long window = spec.settings().shuffleWindow();
       description = String.format(Locale.ROOT,
-          "worker %d: %s on %s, batch split over %d threads, %s, %d training rows, shuffle window %s", w,
-          Nd4jBackend.describe(), Nd4jBackend.hostName(), model.threads(),
+          "worker %d: %s on %s, %s, batch split over %d threads, %s, %d training rows, shuffle window %s", w,
+          Nd4jBackend.describe(), Nd4jBackend.hostName(), BlasKernels.current().orElseThrow().describe(),
+          model.threads(),
           FusedOps.simd() ? "SIMD parameter updates" : "ND4J parameter updates (SIMD needs the JVM option "
               + "--add-modules=jdk.incubator.vector)", batches.rows(), window == 0 ? "all rows" : window + " rows");
     }
 
     static WorkerSlot of(WorkerSpec spec, int w) {
-      Nd4jBackend.require();
+      Nd4jBackend.require(spec.blasKernels()); // this executor's BLAS, for its own CPU, before ND4J loads
       SLOTS.keySet().removeIf(k -> !k.startsWith(spec.runKey() + "/")); // another run's workers: let them go
       WorkerSlot slot = SLOTS.computeIfAbsent(spec.runKey() + "/" + w, k -> new WorkerSlot(spec, w));
       MemoryCheck.require(spec.model(), spec.settings().batchSize(), DataType.valueOf(spec.dtype()),

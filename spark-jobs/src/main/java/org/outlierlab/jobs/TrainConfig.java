@@ -6,6 +6,7 @@ import java.util.HashSet;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
@@ -19,6 +20,7 @@ import org.outlierlab.model.train.TrainSettings;
 final class TrainConfig {
   static final String MODEL = "model";
   static final String TRAIN = "train";
+  static final String BLAS = "blas";
 
   enum ProbeInputs {
     BATCH,
@@ -123,6 +125,17 @@ final class TrainConfig {
           + model.vocabSize() + " (e.g. " + model.mlpWidth() + ") to leave that axis unrotated, as the paper's "
           + "50257-token vocabulary is at the default";
     }
+  }
+
+  /** blas.kernels, checked against this machine's CPU and libraries (each executor checks its own again). */
+  static String blasKernels(ConfigReader c) {
+    String setting = c.string("blas.kernels");
+    try {
+      BlasKernels.validate(setting);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError(e.getMessage());
+    }
+    return setting;
   }
 
   static OptimizerSpec optimizer(ConfigReader c) {

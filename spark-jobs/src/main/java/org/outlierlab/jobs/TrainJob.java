@@ -56,6 +56,7 @@ final class TrainJob {
     int configuredWorkers = c.countOrAuto("train.workers", "workers");
     long frequency = c.longAtLeast("train.averaging_frequency", 1);
     TrainSettings settings = TrainConfig.settings(c, c.string("model.block"));
+    String blasKernels = TrainConfig.blasKernels(c);
     JsonNode manifest = manifest(tokens, conf);
     ModelConfig modelConfig = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
     DataType dtype = c.choice("train.dtype", Precision.class) == Precision.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
@@ -77,6 +78,7 @@ final class TrainJob {
         return new Trainer.Summary(settings.steps(), settings.steps(), Double.NaN, Double.NaN, 0);
       }
     }
+    LOG.info("train: driver's BLAS: {}", Nd4jBackend.require(blasKernels).describe());
     SparkSession spark = SparkSessions.create(config, "train " + settings.runId());
     try {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -102,7 +104,7 @@ final class TrainJob {
         LOG.warn("train: {}", costWarning);
       }
       var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig, dtype.name(),
-          settings, optimizerSpec, workers);
+          settings, optimizerSpec, workers, blasKernels);
       ParameterAveraging engine = new ParameterAveraging(sc, spec, frequency, model, optimizer);
       return train(settings, c.string("model.block"), resolved, resume, conf, model, optimizer, engine);
     } finally {
@@ -119,7 +121,7 @@ final class TrainJob {
     Trainer.Summary summary;
     try {
       engine.startWorkers().forEach(w -> System.err.println("[train] " + w));
-      info.backend(engine.backends());
+      info.backend(engine.backends(), engine.blas());
       summary = new Trainer(model, optimizer, settings, conf, line -> System.err.println("[train] " + line))
           .run(resume, engine);
     } catch (IOException | RuntimeException e) {

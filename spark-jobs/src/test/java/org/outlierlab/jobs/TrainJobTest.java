@@ -16,6 +16,7 @@ import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.Trainer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -84,7 +85,7 @@ class TrainJobTest {
       views.register(spark);
       assertEquals(List.of("train_log", "snapshots", "runs"), views.views());
       Row info = spark.sql("SELECT run_id, block, status, steps, last_loss IS NOT NULL, config, workers, backend, "
-          + "averaging_s >= 0 FROM runs").first();
+          + "averaging_s >= 0, blas FROM runs").first();
       assertEquals("tiny", info.getString(0));
       assertEquals("op", info.getString(1));
       assertEquals("finished", info.getString(2));
@@ -95,6 +96,8 @@ class TrainJobTest {
       assertTrue(info.getString(7).contains("worker 0: CpuBackend") && info.getString(7).contains("worker 1:"),
           info.getString(7));
       assertTrue(info.getBoolean(8), "averaging overhead recorded");
+      assertEquals(BlasKernels.current().orElseThrow().describe(), info.getString(9), "the workers' BLAS path");
+      assertTrue(info.getString(7).contains(info.getString(9)), "named in the workers' start lines too");
       List<Row> log = spark.sql("SELECT step, loss, val_loss FROM train_log ORDER BY step").collectAsList();
       assertEquals(List.of(3L, 5L, 7L, 11L), log.stream().map(r -> r.getLong(0)).toList());
       assertTrue(log.stream().allMatch(r -> Double.isFinite(r.getDouble(1))));
@@ -122,6 +125,9 @@ class TrainJobTest {
     ConfigError threads = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--threads", "0")));
     assertTrue(threads.getMessage().contains("train.threads") && threads.getMessage().contains("auto or a positive"),
         threads.getMessage());
+    ConfigError blas = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--blas.kernels", "fast")));
+    assertTrue(blas.getMessage().contains("blas.kernels = 'fast'") && blas.getMessage().contains("auto | openblas |"),
+        blas.getMessage());
   }
 
   private Checkpoint last(String runId) throws Exception {

@@ -16,7 +16,7 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  */
 public record RunInfo(String runId, String block, String config, String status, String startedAt, String finishedAt,
     long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, long rounds,
-    double averagingS) {
+    double averagingS, String blas) {
   static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
       message runs {
         required binary run_id (STRING);
@@ -33,6 +33,7 @@ public record RunInfo(String runId, String block, String config, String status, 
         optional binary backend (STRING);
         required int64 rounds;
         optional double averaging_s;
+        optional binary blas (STRING);
       }
       """);
 
@@ -62,6 +63,7 @@ public record RunInfo(String runId, String block, String config, String status, 
     if (Double.isFinite(r.averagingS())) {
       ParquetFiles.addDouble(c, 13, "averaging_s", r.averagingS());
     }
+    ParquetFiles.addString(c, 14, "blas", r.blas());
   }
 
   /** A run's row as it goes: written when it starts and again when it ends. */
@@ -72,6 +74,7 @@ public record RunInfo(String runId, String block, String config, String status, 
     private final String startedAt;
     private final int workers;
     private String backend;
+    private String blas;
 
     public Builder(String runId, String block, String config, String startedAt, int workers) {
       this.runId = runId;
@@ -81,21 +84,22 @@ public record RunInfo(String runId, String block, String config, String status, 
       this.workers = workers;
     }
 
-    /** Where the workers run (backend and device), once they have started. */
-    public void backend(String where) {
+    /** Where the workers run (backend and device) and on which BLAS path, once they have started. */
+    public void backend(String where, String blasPaths) {
       this.backend = where;
+      this.blas = blasPaths;
     }
 
     public RunInfo running() {
       return new RunInfo(runId, block, config, "running", startedAt, null, 0, 0, Double.NaN, Double.NaN, workers,
-          backend, 0, Double.NaN);
+          backend, 0, Double.NaN, blas);
     }
 
     /** The row at the end: {@code rounds} of parameter averaging took {@code averagingS} beyond the workers' time. */
     public RunInfo ended(String status, long steps, double wallS, double lastLoss, double lastValLoss, long rounds,
         double averagingS) {
       return new RunInfo(runId, block, config, status, startedAt, java.time.Instant.now().toString(), steps, wallS,
-          lastLoss, lastValLoss, workers, backend, rounds, averagingS);
+          lastLoss, lastValLoss, workers, backend, rounds, averagingS, blas);
     }
   }
 }

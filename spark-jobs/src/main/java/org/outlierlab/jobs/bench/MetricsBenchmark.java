@@ -51,6 +51,7 @@ public final class MetricsBenchmark {
     out.put("impl", "outlier-lab LayerStats (java " + System.getProperty("java.version") + ", 1 thread)");
     out.put("tokens", n);
     out.put("d", d);
+    out.put("kernels", "Java loops, no BLAS; feature Gram: " + LayerStats.gramKernel());
     for (boolean gram : new boolean[] {false, true}) {
       double[] seconds = new double[repeats];
       Map<String, Double> metrics = null;

@@ -46,6 +46,7 @@ public final class TokenizerBenchmark {
     ObjectNode out = json.createObjectNode();
     out.put("impl", "outlier-lab " + spec.kind().name().toLowerCase() + " tokenizer (java " + System.getProperty("java.version") + ")");
     out.put("threads", 1);
+    out.put("kernels", "scalar Java: tokenising uses no BLAS");
     out.put("documents", docs.size());
     out.put("tokens", result[0]);
     out.put("id_hash", result[1]);

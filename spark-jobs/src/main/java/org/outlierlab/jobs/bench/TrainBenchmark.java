@@ -12,13 +12,15 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
 
 /**
  * Training throughput of the Pre-LN model on random tokens (the benchmark's peer runs the same model in
  * PyTorch), and this machine's sgemm peak through ND4J, for the fraction of peak the training step reaches.
- * Prints one JSON object. Untimed warm-up steps run until both {@code warmup} steps and {@code warmupSeconds} have
+ * Prints one JSON object, naming the BLAS path it ran on (the system property {@code oflab.blas.kernels}, a value of
+ * blas.kernels; default auto). Untimed warm-up steps run until both {@code warmup} steps and {@code warmupSeconds} have
  * passed: the JIT compiles SameDiff's Java side for the first 30–40 s, taking a share of the cores the step's
  * threads need. usage: TrainBenchmark <label> <layers> <d> <heads> <seq> <batch> <vocab> <steps> <warmup> <threads>
  * <warmupSeconds>
@@ -38,6 +40,7 @@ public final class TrainBenchmark {
     int warmup = Integer.parseInt(a[8]);
     int threads = Integer.parseInt(a[9]);
     double warmupSeconds = Double.parseDouble(a[10]);
+    BlasKernels.Choice blas = BlasKernels.apply(System.getProperty("oflab.blas.kernels", "auto"));
     ModelConfig config = ModelConfig.of(ModelConfig.Block.PRE_LN, vocab, d, layers, heads, t);
     TransformerLM model = new TransformerLM(config, DataType.FLOAT, 0);
     model.useThreads(threads);
@@ -68,6 +71,7 @@ public final class TrainBenchmark {
     ObjectNode o = json.createObjectNode();
     o.put("impl", "outlier-lab (ND4J " + Nd4j.getBackend().getClass().getSimpleName() + ", java "
         + System.getProperty("java.version") + ")");
+    o.put("blas", blas.describe());
     o.put("config", label);
     o.put("threads", threads);
     o.put("warmup_steps", warmupSteps);
