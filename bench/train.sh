@@ -39,9 +39,9 @@ done
 # The wheel, installed once into a virtual environment of the benchmark's own (pip's index as the machine has it).
 VENV="$ROOT/bench/.torch-venv"
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
-  echo "bench train: installing PyTorch's CPU wheel into $VENV (once; pip install torch) ..." >&2
+  echo "bench train: installing PyTorch's CPU wheel into $VENV (once; pip install torch numpy) ..." >&2
   python3 -m venv "$VENV" || { echo "bench train: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 2; }
-  "$VENV/bin/pip" install -q torch >&2 || { echo "bench train: pip install torch failed" >&2; exit 2; }
+  "$VENV/bin/pip" install -q torch numpy >&2 || { echo "bench train: pip install torch numpy failed" >&2; exit 2; }
 fi
 PEERS=("pytorch-wheel=$VENV/bin/python")
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then

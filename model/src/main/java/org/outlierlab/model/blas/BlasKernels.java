@@ -303,7 +303,8 @@ public final class BlasKernels {
     if (mkl.isPresent()) {
       Memory buffer = new Memory(256);
       NativeLibrary.getInstance(mkl.get()).getFunction("MKL_Get_Version_String").invokeVoid(new Object[] {buffer, 256});
-      java.util.regex.Matcher version = java.util.regex.Pattern.compile("Version (\\S+)").matcher(buffer.getString(0));
+      java.util.regex.Matcher version =
+          java.util.regex.Pattern.compile("Version ([0-9][0-9.]*)").matcher(buffer.getString(0));
       return version.find() ? "MKL " + version.group(1) : "MKL";
     }
     return mappedLibrary("libopenblas_nolapack").or(() -> mappedLibrary("libopenblas"))
@@ -323,8 +324,8 @@ public final class BlasKernels {
   }
 
   /**
-   * A float product {@code (xᵀ)(yᵀ)} (ND4J's BLAS in use), with both operands transposed and odd sizes (the vector kernels' edges),
-   * against a double reference: the largest error relative to Σ|a||b|. Fails above float rounding's reach.
+   * A float product {@code (xᵀ)(yᵀ)} (ND4J's BLAS in use), both operands transposed and of odd sizes (the vector
+   * kernels' edges), against a double reference: the largest error relative to Σ|a||b|. Fails above float rounding.
    */
   static double checkProduct(java.util.function.BinaryOperator<INDArray> transposedProduct) {
     int m = 67;
