@@ -9,6 +9,7 @@ import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.AdamW;
+import org.outlierlab.model.optim.EpsPlacement;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
@@ -95,15 +96,17 @@ final class TrainConfig {
   }
 
   /** How every worker builds the same optimiser (Spark ships this to the executors). */
-  record OptimizerSpec(OptimizerKind kind, double beta1, double beta2, double eps, double weightDecay, double momentum,
-      double shampooBeta, int preconditionFrequency, int maxPrecondDim) implements java.io.Serializable {
+  record OptimizerSpec(OptimizerKind kind, double beta1, double beta2, double eps, EpsPlacement epsPlacement,
+      double weightDecay, double momentum, double shampooBeta, int preconditionFrequency, int maxPrecondDim)
+      implements java.io.Serializable {
     Optimizer create() {
       return switch (kind) {
-        case ADAMW -> new AdamW(beta1, beta2, eps, weightDecay);
-        case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, weightDecay);
+        case ADAMW -> new AdamW(beta1, beta2, eps, epsPlacement, weightDecay);
+        case ADAFACTOR -> new AdaFactor(beta1, beta2, eps, epsPlacement, weightDecay);
         case SGD -> new SgdMomentum(momentum, weightDecay);
-        case SOAP -> new Soap(beta1, beta2, shampooBeta, eps, weightDecay, preconditionFrequency, maxPrecondDim);
-        case ROTATED_ADAFACTOR -> new RotatedAdaFactor(beta1, beta2, shampooBeta, eps, weightDecay,
+        case SOAP -> new Soap(beta1, beta2, shampooBeta, eps, epsPlacement, weightDecay, preconditionFrequency,
+            maxPrecondDim);
+        case ROTATED_ADAFACTOR -> new RotatedAdaFactor(beta1, beta2, shampooBeta, eps, epsPlacement, weightDecay,
             preconditionFrequency, maxPrecondDim);
       };
     }
@@ -146,7 +149,8 @@ final class TrainConfig {
           + "0 <= value < 1");
     }
     return new OptimizerSpec(kind, c.fraction("train.beta1", 0, 1, false), c.fraction("train.beta2", 0, 1, false),
-        c.fraction("train.eps", 0, 1, true), c.fraction("train.weight_decay", 0, 1, true),
+        c.fraction("train.eps", 0, 1, true), c.choice("train.eps_placement", EpsPlacement.class),
+        c.fraction("train.weight_decay", 0, 1, true),
         c.fraction("train.momentum", 0, 1, false), shampooBeta,
         c.intBetween("train.precondition_frequency", 1, Integer.MAX_VALUE),
         c.intBetween("train.max_precond_dim", 0, Integer.MAX_VALUE));

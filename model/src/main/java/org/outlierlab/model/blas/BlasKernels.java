@@ -195,7 +195,7 @@ public final class BlasKernels {
       LOG.warn("blas: {} was loaded before blas.kernels was applied: nothing can change it in this process", loaded);
     } else {
       plan = plan(setting, CpuFeatures.current(), System.getenv(CORETYPE), mklAvailable());
-      prepare(plan);
+      prepare(plan, setting.equals("openblas"));
     }
     Nd4j.getBackend(); // loads libnd4j and its BLAS, with the settings above
     boolean cpu = Nd4j.getEnvironment().isCPU();
@@ -210,7 +210,8 @@ public final class BlasKernels {
     return Optional.ofNullable(current);
   }
 
-  private static void prepare(Plan plan) {
+  /** Sets what the plan needs before the libraries load; {@code ownDetection}: clear any forced core. */
+  private static void prepare(Plan plan, boolean ownDetection) {
     if (plan.library() == Library.MKL) {
       loadMkl();
       System.setProperty("org.bytedeco.openblas.load", "mkl_rt"); // JavaCPP's presets then bind BLAS calls to MKL
@@ -218,8 +219,8 @@ public final class BlasKernels {
     }
     if (plan.core() != null) {
       setenv(CORETYPE, plan.core().openblasName);
-    } else if (plan.reason().startsWith("blas.kernels = openblas")) {
-      unsetenv(CORETYPE); // OpenBLAS's own detection, whatever the environment says
+    } else if (ownDetection) {
+      unsetenv(CORETYPE); // whatever the environment says
     }
   }
 

@@ -10,12 +10,14 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * AdaFactor as PAPER §3.2 uses it: Adam's momentum with a factored second moment. For a matrix G (m×n) it
  * keeps row sums a ← β2·a + (1−β2)·Σ_j G², column sums c ← β2·c + (1−β2)·Σ_i G², and estimates
  * V̂ = a·cᵀ / Σa (a rank-1 fit, O(m+n) memory); vectors and scalars keep Adam's full V. Updates are
- * m̂/(√V̂ + ε) with bias correction, plus decoupled weight decay on matrices.
+ * m̂/(√V̂ + ε) with bias correction (ε where {@link EpsPlacement} says, for matrices and vectors alike), plus
+ * decoupled weight decay on matrices.
  */
 public final class AdaFactor implements Optimizer {
   private final double beta1;
   private final double beta2;
   private final double eps;
+  private final EpsPlacement placement;
   private final double weightDecay;
   private final Map<String, INDArray> m = new LinkedHashMap<>();
   /** Row sums (matrices) or the full second moment (vectors, scalars). */
@@ -23,10 +25,16 @@ public final class AdaFactor implements Optimizer {
   private final Map<String, INDArray> cols = new LinkedHashMap<>();
   private final StepCounter counter = new StepCounter();
 
+  /** ε after the bias correction, as PyTorch's AdamW. */
   public AdaFactor(double beta1, double beta2, double eps, double weightDecay) {
+    this(beta1, beta2, eps, EpsPlacement.TORCH, weightDecay);
+  }
+
+  public AdaFactor(double beta1, double beta2, double eps, EpsPlacement placement, double weightDecay) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
+    this.placement = placement;
     this.weightDecay = weightDecay;
   }
 
@@ -43,17 +51,19 @@ public final class AdaFactor implements Optimizer {
         cols.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), 1, p.size(1)));
       }
     });
+    double epsilon = placement.onCorrected(eps, beta2, counter.t);
     loop.forEach(trained, (name, p) -> {
       INDArray g = grads.get(name);
       if (p.rank() != 2) {
         // vectors and scalars: plain Adam (no decay, Optimizer.decays is false for them)
-        FusedOps.adamW(p, g, m.get(name), rows.get(name), lr, 0, beta1, beta2, eps, counter.t);
+        FusedOps.adamW(p, g, m.get(name), rows.get(name), lr, 0, beta1, beta2, epsilon, counter.t);
         return;
       }
       if (weightDecay != 0) {
         p.muli(1 - lr * weightDecay);
       }
-      p.subi(factoredDirection(g, m.get(name), rows.get(name), cols.get(name), lr, beta1, beta2, eps, counter.t));
+      p.subi(factoredDirection(g, m.get(name), rows.get(name), cols.get(name), lr, beta1, beta2, epsilon,
+          counter.t));
     });
   }
 

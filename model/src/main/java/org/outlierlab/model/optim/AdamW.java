@@ -8,21 +8,28 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter), as PyTorch's AdamW: p ← p − lr·wd·p (matrices
  * only), then m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·m̂/(√v̂ + ε) with bias-corrected m̂, v̂: one
- * pass over each parameter ({@link FusedOps#adamW}). May overwrite the gradients.
+ * pass over each parameter ({@link FusedOps#adamW}); ε where {@link EpsPlacement} says. May overwrite the gradients.
  */
 public final class AdamW implements Optimizer {
   private final double beta1;
   private final double beta2;
   private final double eps;
+  private final EpsPlacement placement;
   private final double weightDecay;
   private final Map<String, INDArray> m = new LinkedHashMap<>();
   private final Map<String, INDArray> v = new LinkedHashMap<>();
   private final StepCounter counter = new StepCounter();
 
+  /** PyTorch's AdamW (ε after the bias correction). */
   public AdamW(double beta1, double beta2, double eps, double weightDecay) {
+    this(beta1, beta2, eps, EpsPlacement.TORCH, weightDecay);
+  }
+
+  public AdamW(double beta1, double beta2, double eps, EpsPlacement placement, double weightDecay) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
+    this.placement = placement;
     this.weightDecay = weightDecay;
   }
 
@@ -34,8 +41,9 @@ public final class AdamW implements Optimizer {
       m.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
       v.computeIfAbsent(name, k -> Nd4j.zerosLike(p));
     });
+    double epsilon = placement.onCorrected(eps, beta2, counter.t);
     loop.forEach(trained, (name, p) -> FusedOps.adamW(p, grads.get(name), m.get(name), v.get(name), lr,
-        Optimizer.decays(p) ? weightDecay : 0, beta1, beta2, eps, counter.t));
+        Optimizer.decays(p) ? weightDecay : 0, beta1, beta2, epsilon, counter.t));
   }
 
   @Override

@@ -28,6 +28,7 @@ abstract class EigenbasisOptimizer implements Optimizer {
   final double beta2;
   final double shampooBeta;
   final double eps;
+  final EpsPlacement placement;
   final double weightDecay;
   final int frequency;
   final int maxPrecondDim;
@@ -37,8 +38,8 @@ abstract class EigenbasisOptimizer implements Optimizer {
   private final StepCounter counter = new StepCounter();
 
   /** shampooBeta &lt; 0 means β2 (the reference's −1). */
-  EigenbasisOptimizer(double beta1, double beta2, double shampooBeta, double eps, double weightDecay, int frequency,
-      int maxPrecondDim) {
+  EigenbasisOptimizer(double beta1, double beta2, double shampooBeta, double eps, EpsPlacement placement,
+      double weightDecay, int frequency, int maxPrecondDim) {
     if (frequency < 1 || maxPrecondDim < 0) {
       throw new IllegalArgumentException("precondition frequency must be >= 1 and max dimension >= 0, got "
           + frequency + " and " + maxPrecondDim);
@@ -47,6 +48,7 @@ abstract class EigenbasisOptimizer implements Optimizer {
     this.beta2 = beta2;
     this.shampooBeta = shampooBeta < 0 ? beta2 : shampooBeta;
     this.eps = eps;
+    this.placement = placement;
     this.weightDecay = weightDecay;
     this.frequency = frequency;
     this.maxPrecondDim = maxPrecondDim;

@@ -24,10 +24,16 @@ public final class RotatedAdaFactor extends EigenbasisOptimizer {
   private final Map<String, INDArray> cols = new LinkedHashMap<>();
   private final Map<String, Map<String, INDArray>> secondMoments = new LinkedHashMap<>();
 
-  /** Parameters as {@link Soap#Soap}. */
+  /** Parameters as {@link Soap#Soap}, ε after the bias correction. */
   public RotatedAdaFactor(double beta1, double beta2, double shampooBeta, double eps, double weightDecay,
       int preconditionFrequency, int maxPrecondDim) {
-    super(beta1, beta2, shampooBeta, eps, weightDecay, preconditionFrequency, maxPrecondDim);
+    this(beta1, beta2, shampooBeta, eps, EpsPlacement.TORCH, weightDecay, preconditionFrequency, maxPrecondDim);
+  }
+
+  /** Parameters as {@link Soap#Soap}. */
+  public RotatedAdaFactor(double beta1, double beta2, double shampooBeta, double eps, EpsPlacement placement,
+      double weightDecay, int preconditionFrequency, int maxPrecondDim) {
+    super(beta1, beta2, shampooBeta, eps, placement, weightDecay, preconditionFrequency, maxPrecondDim);
     secondMoments.put("row", rows);
     secondMoments.put("col", cols);
   }
@@ -45,10 +51,11 @@ public final class RotatedAdaFactor extends EigenbasisOptimizer {
   @Override
   INDArray direction(String name, INDArray g, double lr, long t) {
     INDArray m = momentum.get(name);
+    double epsilon = placement.onCorrected(eps, beta2, t);
     if (g.rank() != 2) {
-      return FusedOps.adamDirection(g, m, rows.get(name), lr, beta1, beta2, eps, t);
+      return FusedOps.adamDirection(g, m, rows.get(name), lr, beta1, beta2, epsilon, t);
     }
-    return AdaFactor.factoredDirection(g, m, rows.get(name), cols.get(name), lr, beta1, beta2, eps, t);
+    return AdaFactor.factoredDirection(g, m, rows.get(name), cols.get(name), lr, beta1, beta2, epsilon, t);
   }
 
   @Override

@@ -40,7 +40,13 @@ public final class Soap extends EigenbasisOptimizer {
    */
   public Soap(double beta1, double beta2, double shampooBeta, double eps, double weightDecay, int preconditionFrequency,
       int maxPrecondDim) {
-    super(beta1, beta2, shampooBeta, eps, weightDecay, preconditionFrequency, maxPrecondDim);
+    this(beta1, beta2, shampooBeta, eps, EpsPlacement.TORCH, weightDecay, preconditionFrequency, maxPrecondDim);
+  }
+
+  /** @param placement where Adam's ε goes in the eigenbasis */
+  public Soap(double beta1, double beta2, double shampooBeta, double eps, EpsPlacement placement, double weightDecay,
+      int preconditionFrequency, int maxPrecondDim) {
+    super(beta1, beta2, shampooBeta, eps, placement, weightDecay, preconditionFrequency, maxPrecondDim);
   }
 
   @Override
@@ -50,7 +56,8 @@ public final class Soap extends EigenbasisOptimizer {
 
   @Override
   INDArray direction(String name, INDArray g, double lr, long t) {
-    return FusedOps.adamDirection(g, momentum.get(name), v.get(name), lr, beta1, beta2, eps, t);
+    return FusedOps.adamDirection(g, momentum.get(name), v.get(name), lr, beta1, beta2,
+        placement.onCorrected(eps, beta2, t), t);
   }
 
   @Override

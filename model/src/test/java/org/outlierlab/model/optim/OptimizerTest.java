@@ -1,11 +1,14 @@
 package org.outlierlab.model.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -76,9 +79,11 @@ class OptimizerTest {
     }
   }
 
-  @Test
-  void adamWMatchesHandComputedUpdatesAndDecaysOnlyMatrices() {
-    double lr = 0.01, b1 = 0.9, b2 = 0.99, eps = 1e-8, wd = 0.1;
+  /** AdamW by hand, with ε in either place ({@link #adamUpdate}); for hf an ε large enough that the placement shows. */
+  @ParameterizedTest
+  @CsvSource({"TORCH, 1e-8", "HF, 1e-3"})
+  void adamWMatchesHandComputedUpdatesAndDecaysOnlyMatrices(EpsPlacement placement, double eps) {
+    double lr = 0.01, b1 = 0.9, b2 = 0.99, wd = 0.1;
     double[][] w = {W0[0].clone(), W0[1].clone()};
     double[] b = B0.clone();
     double[][] mw = new double[2][3], vw = new double[2][3];
@@ -91,26 +96,36 @@ class OptimizerTest {
           w[i][j] *= 1 - lr * wd;
           mw[i][j] = b1 * mw[i][j] + (1 - b1) * g;
           vw[i][j] = b2 * vw[i][j] + (1 - b2) * g * g;
-          w[i][j] -= lr * (mw[i][j] / c1) / (Math.sqrt(vw[i][j] / c2) + eps);
+          w[i][j] -= adamUpdate(placement, lr, mw[i][j], vw[i][j], c1, c2, eps);
         }
         double g = gb(s, i); // no weight decay on a vector
         mb[i] = b1 * mb[i] + (1 - b1) * g;
         vb[i] = b2 * vb[i] + (1 - b2) * g * g;
-        b[i] -= lr * (mb[i] / c1) / (Math.sqrt(vb[i] / c2) + eps);
+        b[i] -= adamUpdate(placement, lr, mb[i], vb[i], c1, c2, eps);
       }
     }
     Map<String, INDArray> p = params();
-    run(new AdamW(b1, b2, eps, wd), p, 1, 3, lr);
+    run(new AdamW(b1, b2, eps, placement, wd), p, 1, 3, lr);
     assertClose(w, b, p);
     // in float, the one-pass SIMD update (FusedOps' loops) runs instead of ND4J ops: the same, to float rounding
     Map<String, INDArray> single = params(DataType.FLOAT);
-    run(new AdamW(b1, b2, eps, wd), single, 1, 3, lr);
+    run(new AdamW(b1, b2, eps, placement, wd), single, 1, 3, lr);
     assertClose(w, b, single, 1e-6);
+    if (placement == EpsPlacement.HF) {
+      Map<String, INDArray> torch = params();
+      run(new AdamW(b1, b2, eps, EpsPlacement.TORCH, wd), torch, 1, 3, lr);
+      assertTrue(Math.abs(torch.get("w").getDouble(0, 0) - w[0][0]) > 1e-5, "the placements differ at this ε");
+    }
   }
 
-  @Test
-  void adaFactorMatchesHandComputedFactoredUpdates() {
-    double lr = 0.01, b1 = 0.9, b2 = 0.95, eps = 1e-8, wd = 0.1;
+  /**
+   * AdaFactor by hand, factored (matrices) and plain (vectors), with ε in either place ({@link #adamUpdate}); for
+   * hf an ε large enough that the placement shows.
+   */
+  @ParameterizedTest
+  @CsvSource({"TORCH, 1e-8", "HF, 1e-3"})
+  void adaFactorMatchesHandComputedFactoredUpdates(EpsPlacement placement, double eps) {
+    double lr = 0.01, b1 = 0.9, b2 = 0.95, wd = 0.1;
     double[][] w = {W0[0].clone(), W0[1].clone()};
     double[] b = B0.clone();
     double[][] mw = new double[2][3];
@@ -137,19 +152,28 @@ class OptimizerTest {
       for (int i = 0; i < 2; i++) {
         for (int j = 0; j < 3; j++) {
           mw[i][j] = b1 * mw[i][j] + (1 - b1) * gw(s, i, j);
-          double vHat = rows[i] * cols[j] / total / c2;
           w[i][j] *= 1 - lr * wd;
-          w[i][j] -= lr * (mw[i][j] / c1) / (Math.sqrt(vHat) + eps);
+          w[i][j] -= adamUpdate(placement, lr, mw[i][j], rows[i] * cols[j] / total, c1, c2, eps);
         }
         double g = gb(s, i);
         mb[i] = b1 * mb[i] + (1 - b1) * g;
         vb[i] = b2 * vb[i] + (1 - b2) * g * g;
-        b[i] -= lr * (mb[i] / c1) / (Math.sqrt(vb[i] / c2) + eps);
+        b[i] -= adamUpdate(placement, lr, mb[i], vb[i], c1, c2, eps);
       }
     }
     Map<String, INDArray> p = params();
-    run(new AdaFactor(b1, b2, eps, wd), p, 1, 3, lr);
+    run(new AdaFactor(b1, b2, eps, placement, wd), p, 1, 3, lr);
     assertClose(w, b, p);
+  }
+
+  /**
+   * Adam's update from uncorrected moments m, v, each placement written its own way: torch lr·m̂/(√v̂ + ε) (PyTorch),
+   * hf lr·(√(1−β2^t)/(1−β1^t))·m/(√v + ε) (Hugging Face).
+   */
+  private static double adamUpdate(EpsPlacement placement, double lr, double m, double v, double c1, double c2,
+      double eps) {
+    return placement == EpsPlacement.TORCH ? lr * (m / c1) / (Math.sqrt(v / c2) + eps)
+        : lr * Math.sqrt(c2) / c1 * m / (Math.sqrt(v) + eps);
   }
 
   @Test

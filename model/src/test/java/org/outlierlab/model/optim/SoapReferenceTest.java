@@ -12,7 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -43,15 +44,17 @@ class SoapReferenceTest {
     SHAPES.put("scalar", new int[] {});
   }
 
-  @Test
-  void soapMatchesTheNumpyReference() throws Exception {
+  /** Both placements of ε; for hf one large enough that the placement shows (the reference's own form is hf). */
+  @ParameterizedTest
+  @CsvSource({"TORCH, 1e-8", "HF, 1e-3"})
+  void soapMatchesTheNumpyReference(EpsPlacement placement, double eps) throws Exception {
     requireNumpy();
     Map<String, INDArray> params = new LinkedHashMap<>();
     SHAPES.forEach((name, shape) -> params.put(name, gaussian(name.hashCode(), shape).muli(0.5)));
     Map<String, INDArray> start = new LinkedHashMap<>();
     params.forEach((name, p) -> start.put(name, p.dup()));
 
-    Soap soap = new Soap(SoapTest.B1, SoapTest.B2, -1, SoapTest.EPS, SoapTest.WD, FREQUENCY, MAX_PRECOND_DIM);
+    Soap soap = new Soap(SoapTest.B1, SoapTest.B2, -1, eps, placement, SoapTest.WD, FREQUENCY, MAX_PRECOND_DIM);
     StringBuilder grads = new StringBuilder("[");
     for (int call = 1; call <= CALLS; call++) {
       Map<String, INDArray> g = new LinkedHashMap<>();
@@ -62,9 +65,10 @@ class SoapReferenceTest {
       soap.step(params, g, SoapTest.LR);
     }
     String input = "{\"hyper\": {\"lr\": " + SoapTest.LR + ", \"beta1\": " + SoapTest.B1 + ", \"beta2\": " + SoapTest.B2
-        + ", \"shampoo_beta\": -1, \"eps\": " + SoapTest.EPS + ", \"weight_decay\": " + SoapTest.WD
+        + ", \"shampoo_beta\": -1, \"eps\": " + eps + ", \"weight_decay\": " + SoapTest.WD
         + ", \"frequency\": " + FREQUENCY + ", \"max_precond_dim\": " + MAX_PRECOND_DIM
-        + ", \"eps_on_corrected_v\": true, \"decay_before_update\": true}, \"params\": " + json(start)
+        + ", \"eps_on_corrected_v\": " + (placement == EpsPlacement.TORCH) + ", \"decay_before_update\": true}, "
+        + "\"params\": " + json(start)
         + ", \"grads\": " + grads + "]}";
 
     Map<String, double[]> reference = runReference(input);
