@@ -22,6 +22,7 @@ import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.dataprep.PartitionPlan;
 import org.outlierlab.dataprep.PartitionProcessor;
 import org.outlierlab.dataprep.PrepStats;
+import org.outlierlab.dataprep.Splits;
 import org.outlierlab.dataprep.tokenize.Tokenizer;
 import org.outlierlab.dataprep.tokenize.TokenizerSpec;
 import org.slf4j.Logger;
@@ -57,6 +58,7 @@ public final class DataPrepJob {
       PrepStats stats = tokenize(spark, s, spec, plan, output.staging().toString(), conf, totalBytes);
       stats.merge(plan.listingStats());
       checkBadRecords(stats, s);
+      checkValidationSplit(stats, s);
       ObjectNode manifest = Manifest.build(s, spec, tokenizer, stats, plan, resolvedConfig);
       Manifest.write(manifest, output.staging(), conf);
       output.publish();
@@ -125,6 +127,26 @@ public final class DataPrepJob {
               + "Check the inputs, or raise data_prep.max_bad_fraction to accept them.",
           bad, records, 100 * fraction, 100 * s.maxBadFraction(), stats.badRecords));
     }
+  }
+
+  /**
+   * A hash split whose fraction is above 0 but drew no document (a small corpus): training would have no validation
+   * loss, so the job fails before anything is written, naming the key and a fraction that would draw some.
+   */
+  private static void checkValidationSplit(PrepStats stats, DataPrepSettings s) {
+    boolean listsFixTheSplit = s.format() == DataPrepSettings.Format.LANGUINI && !s.testList().isEmpty();
+    long documents = stats.documents();
+    long validation = stats.splits.containsKey(Splits.VALIDATION) ? stats.splits.get(Splits.VALIDATION).documents : 0;
+    if (listsFixTheSplit || s.validationFraction() == 0 || documents < 2 || validation > 0) {
+      return;
+    }
+    // twice the fraction, or about three documents' worth, whichever is more; at most half
+    double suggested = Math.min(0.5, Math.max(2 * s.validationFraction(), Math.ceil(300.0 / documents) / 100));
+    throw new BadInputException(String.format(Locale.ROOT,
+        "data_prep.validation_fraction = %s drew no validation document from these %d documents, so training "
+            + "would have no validation loss. Nothing was written. Raise it (%.2f would draw about %d), or set it "
+            + "to 0 for no validation split.", s.validationFraction(), documents, suggested,
+        Math.round(suggested * documents)));
   }
 
   /** Too many bad records to trust the output. */

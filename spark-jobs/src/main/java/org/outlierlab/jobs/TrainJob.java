@@ -133,9 +133,11 @@ final class TrainJob {
     }
     info.ended("finished", summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss(),
         engine.rounds(), engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
+    String validation = Double.isNaN(summary.lastValLoss()) ? "no validation loss"
+        : String.format(java.util.Locale.ROOT, "validation loss %.4f", summary.lastValLoss());
     LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s (%d rounds, %.1f s of averaging overhead); "
-            + "last loss %.4f, validation loss %.4f; run in %s", summary.seconds(), engine.rounds(),
-        engine.averagingOverheadSeconds(), summary.lastLoss(), summary.lastValLoss(), settings.runDir()));
+            + "last loss %.4f, %s; run in %s", summary.seconds(), engine.rounds(),
+        engine.averagingOverheadSeconds(), summary.lastLoss(), validation, settings.runDir()));
     LOG.info("train: averaging overhead: {}", engine.overheadBreakdown());
     return summary;
   }

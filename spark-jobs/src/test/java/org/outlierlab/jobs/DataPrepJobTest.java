@@ -217,7 +217,8 @@ class DataPrepJobTest {
     Corpus corpus = codeParrotCorpus();
     Path out = dir.resolve("tokens");
     String[] common = {"--input", corpus.dir().resolve("*.json*").toString(), "--format", "codeparrot", "--tokenizer",
-        GPT2.toString(), "--out", out.toString(), "--seq_len", "8", "--partition_bytes", "2000", "--max_bad_fraction", "1"};
+        GPT2.toString(), "--out", out.toString(), "--seq_len", "8", "--partition_bytes", "2000", "--max_bad_fraction", "1",
+        "--validation_fraction", "0.1"};
     run(common);
     Map<String, byte[]> first = snapshot(out);
 
@@ -250,6 +251,27 @@ class DataPrepJobTest {
     assertTrue(e.getMessage().contains("data_prep.max_bad_fraction"), e.getMessage());
     assertFalse(Files.exists(out));
     assertFalse(hasHiddenLeftovers(dir));
+  }
+
+  @Test
+  void aValidationFractionThatDrawsNoDocumentFailsNamingTheKey() throws Exception {
+    Path in = Files.createDirectories(dir.resolve("small"));
+    for (int i = 0; i < 5; i++) {
+      Files.writeString(in.resolve("f" + i + ".py"), "def f" + i + "():\n    return " + i + "\n");
+    }
+    Path out = dir.resolve("tokens");
+    DataPrepJob.BadInputException e = assertThrows(DataPrepJob.BadInputException.class, () -> run(
+        "--input", in.toString(), "--out", out.toString(), "--validation_fraction", "0.01", "--seq_len", "4"));
+    assertTrue(e.getMessage().contains("data_prep.validation_fraction = 0.01 drew no validation document from "
+        + "these 5 documents") && e.getMessage().contains("0.50 would draw about 3"), e.getMessage());
+    assertFalse(Files.exists(out), "nothing written");
+    assertFalse(hasHiddenLeftovers(dir));
+    assertEquals(0, run("--input", in.toString(), "--out", out.toString(), "--validation_fraction", "0",
+        "--seq_len", "4"), "no validation split, asked for");
+    assertEquals(0, run("--input", in.toString(), "--out", dir.resolve("tokens2").toString(),
+        "--validation_fraction", "0.5", "--seq_len", "4"));
+    assertTrue(manifest(dir.resolve("tokens2")).get("splits").get("validation").get("documents").asLong() > 0,
+        "a validation split drawn");
   }
 
   @Test

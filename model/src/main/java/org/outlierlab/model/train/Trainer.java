@@ -51,6 +51,11 @@ public final class Trainer {
   public Summary run(boolean resume, TrainingEngine engine) throws IOException {
     int t = model.config().seqLen();
     int[][] validation = TrainData.read(s.tokensDir(), Splits.VALIDATION, t, conf);
+    if (validation.length < s.batchSize()) { // the evaluations below are skipped: train_log's val_loss stays null
+      progress.accept("no validation loss in this run: the validation split of " + s.tokensDir() + " has "
+          + validation.length + " sequences, fewer than train.batch_size = " + s.batchSize()
+          + " (data-prep's validation_fraction sets its size)");
+    }
     long start = 0;
     Path checkpoints = new Path(s.runDir(), "checkpoints");
     if (resume) {

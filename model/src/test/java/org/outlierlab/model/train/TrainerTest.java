@@ -38,6 +38,11 @@ class TrainerTest {
 
   /** Token shards like data-prep's pack mode: rows of T + 1 tokens of a learnable counting language. */
   String shards() throws IOException {
+    return shards(16);
+  }
+
+  /** 96 rows, the last {@code validationRows} of them in the validation split. */
+  String shards(int validationRows) throws IOException {
     String out = dir.resolve("tokens").toString();
     try (ShardWriter w = new ShardWriter(CONF, new Path(out), 0, "t")) {
       java.util.Random r = new java.util.Random(1);
@@ -48,7 +53,7 @@ class TrainerTest {
         for (int k = 0; k <= T; k++) {
           row[k] = (start + stride * k) % V;
         }
-        w.write(i < 80 ? "train" : "validation", i, row, new DocumentInfo("s", i, null, null, null));
+        w.write(i < 96 - validationRows ? "train" : "validation", i, row, new DocumentInfo("s", i, null, null, null));
       }
       w.commit();
     }
@@ -141,6 +146,22 @@ class TrainerTest {
     resumedLog.forEach(g -> b.put(g.getLong("step", 0), g.getDouble("loss", 0)));
     assertEquals(a, b);
     assertEquals(a.size(), resumedLog.size(), "no duplicated train_log rows");
+  }
+
+  @Test
+  void aRunWithoutAValidationSplitSaysSoAndLogsNoValidationLoss() throws Exception {
+    String tokens = shards(0);
+    String run = dir.resolve("run").toString();
+    List<String> lines = new ArrayList<>();
+    Trainer.Summary summary = new Trainer(new TransformerLM(MODEL, DataType.FLOAT, 3), new AdamW(0.9, 0.99, 1e-8, 0.1),
+        settings(run, tokens, 10), CONF, lines::add).run(false);
+    assertTrue(lines.get(0).contains("no validation loss in this run") && lines.get(0).contains("0 sequences"),
+        lines.toString());
+    assertTrue(lines.stream().noneMatch(l -> l.contains("val loss") || l.contains("NaN")), lines.toString());
+    assertTrue(Double.isFinite(summary.lastLoss()));
+    List<Group> log = readAll(run + "/train_log");
+    assertTrue(!log.isEmpty() && log.stream().allMatch(g -> g.getFieldRepetitionCount("val_loss") == 0),
+        "val_loss is null, never NaN");
   }
 
   @Test
