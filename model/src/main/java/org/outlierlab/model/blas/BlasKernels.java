@@ -53,6 +53,10 @@ public final class BlasKernels {
       return "openblas-" + name().toLowerCase(Locale.ROOT);
     }
 
+    boolean runsOn(CpuFeatures cpu) {
+      return cpu.missing(needs).isEmpty();
+    }
+
     static Optional<Core> named(String openblasName) {
       for (Core c : values()) {
         if (c.openblasName.equalsIgnoreCase(openblasName)) {
@@ -126,13 +130,13 @@ public final class BlasKernels {
 
   /** The best OpenBLAS core the CPU's instruction sets allow (AMD's AVX2 parts get the Zen tuning). */
   static Optional<Core> autoCore(CpuFeatures cpu) {
-    if (cpu.has(Core.SKYLAKEX.needs.toArray(String[]::new))) {
+    if (Core.SKYLAKEX.runsOn(cpu)) {
       return Optional.of(Core.SKYLAKEX);
     }
-    if (cpu.has("avx2", "fma")) {
+    if (Core.HASWELL.runsOn(cpu)) {
       return Optional.of(cpu.isAmd() ? Core.ZEN : Core.HASWELL);
     }
-    if (cpu.has("avx")) {
+    if (Core.SANDYBRIDGE.runsOn(cpu)) {
       return Optional.of(Core.SANDYBRIDGE);
     }
     return Optional.empty();
@@ -142,7 +146,7 @@ public final class BlasKernels {
   public static List<String> supportedSettings(CpuFeatures cpu) {
     List<String> out = new ArrayList<>(List.of("auto", "openblas"));
     for (Core c : Core.values()) {
-      if (cpu.missing(c.needs).isEmpty()) {
+      if (c.runsOn(cpu)) {
         out.add(c.setting());
       }
     }
@@ -187,19 +191,19 @@ public final class BlasKernels {
       }
       return current;
     }
-    Plan plan;
-    String loaded = loadedBlas();
-    if (loaded != null) {
-      plan = new Plan(loaded.contains("mkl") ? Library.MKL : Library.OPENBLAS, null,
-          "loaded before the choice could be made; blas.kernels = " + setting + " was not applied");
-      LOG.warn("blas: {} was loaded before blas.kernels was applied: nothing can change it in this process", loaded);
+    String reason;
+    String early = loadedBlas();
+    if (early != null) {
+      reason = "loaded before the choice could be made; blas.kernels = " + setting + " was not applied";
+      LOG.warn("blas: {} was loaded before blas.kernels was applied: nothing can change it in this process", early);
     } else {
-      plan = plan(setting, CpuFeatures.current(), System.getenv(CORETYPE), mklAvailable());
+      Plan plan = plan(setting, CpuFeatures.current(), System.getenv(CORETYPE), mklAvailable());
       prepare(plan, setting.equals("openblas"));
+      reason = plan.reason();
     }
     Nd4j.getBackend(); // loads libnd4j and its BLAS, with the settings above
-    boolean cpu = Nd4j.getEnvironment().isCPU();
-    current = new Choice(setting, cpu ? libraryVersion() : "cuBLAS", cpu ? kernels() : "CUDA", plan.reason(),
+    Loaded loaded = loaded();
+    current = new Choice(setting, loaded.library(), loaded.kernels(), reason,
         checkProduct((x, y) -> Nd4j.gemm(x, y, true, true)));
     LOG.info("blas: {}", current.describe());
     return current;
@@ -299,29 +303,29 @@ public final class BlasKernels {
     return Optional.empty();
   }
 
-  private static String libraryVersion() {
+  /** What the BLAS ND4J loaded says it is: library and version, and the kernels it runs. */
+  private record Loaded(String library, String kernels) {}
+
+  private static Loaded loaded() {
+    if (!Nd4j.getEnvironment().isCPU()) {
+      return new Loaded("cuBLAS", "CUDA");
+    }
     Optional<String> mkl = mappedLibrary("libmkl_rt");
     if (mkl.isPresent()) {
       Memory buffer = new Memory(256);
       NativeLibrary.getInstance(mkl.get()).getFunction("MKL_Get_Version_String").invokeVoid(new Object[] {buffer, 256});
       java.util.regex.Matcher version =
           java.util.regex.Pattern.compile("Version ([0-9][0-9.]*)").matcher(buffer.getString(0));
-      return version.find() ? "MKL " + version.group(1) : "MKL";
+      return new Loaded(version.find() ? "MKL " + version.group(1) : "MKL", "MKL's CPU-dispatched");
     }
-    return mappedLibrary("libopenblas_nolapack").or(() -> mappedLibrary("libopenblas"))
-        .map(p -> NativeLibrary.getInstance(p).getFunction("openblas_get_config").invokeString(new Object[0], false))
-        .map(config -> config.split(" ")[0] + " " + config.split(" ")[1])
-        .orElse("an unknown BLAS");
-  }
-
-  private static String kernels() {
-    if (mappedLibrary("libmkl_rt").isPresent()) {
-      return "MKL's CPU-dispatched";
+    Optional<NativeLibrary> openblas = mappedLibrary("libopenblas_nolapack").or(() -> mappedLibrary("libopenblas"))
+        .map(NativeLibrary::getInstance);
+    if (openblas.isEmpty()) {
+      return new Loaded("an unknown BLAS", "unknown");
     }
-    return mappedLibrary("libopenblas_nolapack").or(() -> mappedLibrary("libopenblas"))
-        .map(p -> NativeLibrary.getInstance(p).getFunction("openblas_get_corename").invokeString(new Object[0], false))
-        .map(name -> Core.named(name).map(c -> c.openblasName).orElse(name))
-        .orElse("unknown");
+    String[] config = openblas.get().getFunction("openblas_get_config").invokeString(new Object[0], false).split(" ");
+    String core = openblas.get().getFunction("openblas_get_corename").invokeString(new Object[0], false);
+    return new Loaded(config[0] + " " + config[1], Core.named(core).map(c -> c.openblasName).orElse(core));
   }
 
   /**
