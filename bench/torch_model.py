@@ -4,11 +4,11 @@ and layouts are the project's, so that its weights load by name: a linear weight
 token embedding wte is [vocab, d], the learned positions wpe [seq, d], the unembedding lm_head [d, vocab].
 
 Blocks (ModelConfig.of's presets, CodeParrot style: ReLU MLP of width 4d, learned positions, untied unembedding,
-no final norm, Q/K biases and no other linear bias, N(0, 0.02) init):
+no final norm, Q/K biases and no other linear bias, N(0, 0.02) init, the token embedding multiplied by 50 for
+every block (the paper's setup; learned positions are added unscaled)):
   pre-ln  h += Attn(LN(h)); h += MLP(LN(h)); LayerNorm with gain and bias, eps 1e-5.
   op      h += 0.2·Attn(h) with QK-Norm (RMS over the head dimension, eps added outside the root, a trainable
-          gain per head dimension shared by the heads, separate for q and k); h += 0.2·MLP(h); no norm anywhere;
-          the token embedding is multiplied by 50.
+          gain per head dimension shared by the heads, separate for q and k); h += 0.2·MLP(h); no norm anywhere.
 """
 import math
 
@@ -21,14 +21,14 @@ EPS = 1e-5
 
 
 class TransformerLM(nn.Module):
-    def __init__(self, block, layers, d, heads, seq, vocab, init_std=0.02):
+    def __init__(self, block, layers, d, heads, seq, vocab, init_std=0.02, embedding_scale=50.0):
         super().__init__()
         if block not in BLOCKS:
             raise ValueError("block must be one of %s, not %s" % (BLOCKS, block))
         self.block, self.layers, self.d, self.heads, self.seq = block, layers, d, heads, seq
         self.pre_norm = block == "pre-ln"
         self.beta = 0.2 if block == "op" else 1.0
-        self.embedding_scale = 50.0 if block == "op" else 1.0
+        self.embedding_scale = embedding_scale
         self.p = nn.ParameterDict()
         self._matrix("wte", vocab, d, std=init_std)
         self._matrix("wpe", seq, d, std=init_std)

@@ -16,7 +16,8 @@ import java.io.Serializable;
  * @param betaTrainable whether beta is a trained scalar (one per branch) rather than a constant
  * @param alpha OP's MLP input scale: a frozen constant per layer that makes the pre-activation unit-RMS at init,
  *     measured on the first batch or predicted by the signal-propagation recursion ({@link AlphaRecursion})
- * @param embeddingScale the token embedding is multiplied by this (50 makes the mean squared input 1 at 0.02 init)
+ * @param embeddingScale the token embedding is multiplied by this (the presets: 50 for every block, which makes the mean
+ *     squared input 1 at 0.02 init; learned positions are added unscaled)
  */
 public record ModelConfig(
     int vocabSize,
@@ -84,6 +85,12 @@ public record ModelConfig(
 
   public static final double TANH_CAP = 30.0;
 
+  /**
+   * The paper's token-embedding multiplier for every block (its Appendix B): 50 · 0.02 = 1, so the mean squared input
+   * is 1 at initialisation. Learned positions are not scaled: scaling them too would make it 2.
+   */
+  public static final double PAPER_EMBEDDING_SCALE = 50.0;
+
   public ModelConfig {
     require(vocabSize >= 2 && dModel >= 2 && nLayers >= 1 && seqLen >= 1, "sizes must be positive");
     require(nHeads >= 1 && dModel % nHeads == 0, "d_model " + dModel + " must be a multiple of n_heads " + nHeads);
@@ -121,7 +128,7 @@ public record ModelConfig(
     boolean op = block == Block.OP;
     return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, pre, pre, pre, block == Block.POST_LN,
         false, op ? EntropyRegulation.QK_NORM : EntropyRegulation.NONE, op ? 0.2 : 1.0, false, Alpha.NONE,
-        Activation.RELU, Positions.LEARNED, false, op ? 50.0 : 1.0, 0.02, 1e-5);
+        Activation.RELU, Positions.LEARNED, false, PAPER_EMBEDDING_SCALE, 0.02, 1e-5);
   }
 
   public ModelConfig withBeta(double newBeta, boolean trainable) {

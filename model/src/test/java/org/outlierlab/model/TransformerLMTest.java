@@ -187,6 +187,7 @@ class TransformerLMTest {
     Set<String> pre = preLn.parameters().keySet();
     assertTrue(pre.containsAll(Set.of("h0_ln_attn_gain", "h0_ln_attn_bias", "h0_ln_mlp_gain")), pre.toString());
     assertFalse(pre.stream().anyMatch(n -> n.contains("q_norm")), pre.toString());
+    assertEquals(50.0, preLn.config().embeddingScale(), "the paper scales the embeddings of every block");
   }
 
   @Test
