@@ -112,14 +112,17 @@ public final class TransformerLM {
       } else {
         h = site(h, "resid_attn_in_" + l);
       }
-      SDVariable qkIn = c.normBeforeQk() ? norm(h, p + "ln_attn") : h;
-      SDVariable vIn = !c.normBeforeV() ? h : c.normBeforeQk() ? qkIn : norm(h, p + "ln_v");
+      // norm_attn_out: the normalised input of attention (of Q/K, or of V alone when only V is normed), where the
+      // paper measures Pre-Norm models on Languini; normless blocks have no such site.
+      SDVariable qkIn = c.normBeforeQk() ? site(norm(h, p + "ln_attn"), "norm_attn_out_" + l) : h;
+      SDVariable vIn = !c.normBeforeV() ? h
+          : c.normBeforeQk() ? qkIn : site(norm(h, p + "ln_v"), "norm_attn_out_" + l);
       h = residual(h, attention(qkIn, vIn, mask, l, p), p + "attn");
       if (c.normAfterResidual()) {
         h = norm(h, p + "ln_post_attn");
       }
       h = site(h, "resid_mlp_in_" + l);
-      SDVariable mlpIn = c.normBeforeMlp() ? norm(h, p + "ln_mlp") : h;
+      SDVariable mlpIn = c.normBeforeMlp() ? site(norm(h, p + "ln_mlp"), "norm_mlp_out_" + l) : h;
       h = residual(h, mlp(mlpIn, p, l), p + "mlp");
       if (c.normAfterResidual()) {
         h = norm(h, p + "ln_post_mlp");
@@ -581,7 +584,11 @@ public final class TransformerLM {
     });
   }
 
-  /** Activation sites, in graph order: resid_attn_in_L, attn_probs_L, resid_mlp_in_L, ..., unembed_in. */
+  /**
+   * Activation sites, in graph order: resid_attn_in_L, norm_attn_out_L (blocks with a norm before attention),
+   * attn_probs_L, resid_mlp_in_L, norm_mlp_out_L (blocks with a norm before the MLP), mlp_preact_L (with α), ...,
+   * unembed_in.
+   */
   public List<String> sites() {
     return List.copyOf(sites);
   }

@@ -247,4 +247,33 @@ class TransformerLMTest {
     assertEquals(3 * 2 * T, probs.sumNumber().doubleValue(), 1e-4, "each query's attention sums to 1");
     assertTrue(Math.abs(pass.loss() - Math.log(V)) < 0.2, "loss at init is about ln(V): " + pass.loss());
   }
+
+  @Test
+  void preNormBlocksExposeTheirNormOutputsAndNormlessBlocksDoNot() {
+    TransformerLM preLn = new TransformerLM(tiny(Block.PRE_LN), DataType.DOUBLE, 1);
+    assertTrue(preLn.sites().containsAll(List.of("norm_attn_out_0", "norm_mlp_out_0", "norm_attn_out_1",
+        "norm_mlp_out_1")), preLn.sites().toString());
+    TransformerLM op = new TransformerLM(tiny(Block.OP), DataType.DOUBLE, 1);
+    assertTrue(op.sites().stream().noneMatch(s -> s.startsWith("norm_")), op.sites().toString());
+    TransformerLM vOnly = new TransformerLM(tiny(Block.PRE_LN)
+        .withNorms(false, true, false, false, false, EntropyRegulation.QK_NORM), DataType.DOUBLE, 1);
+    assertTrue(vOnly.sites().contains("norm_attn_out_1") && !vOnly.sites().contains("norm_mlp_out_1"),
+        "a norm on V alone is the attention's norm site: " + vOnly.sites());
+
+    // At init (gain 1, bias 0) the site holds LayerNorm of the block's input, row by row.
+    int[][] in = tokens(5, 2);
+    Map<String, INDArray> acts = preLn.forwardBackward(in, in, Set.of("resid_attn_in_1", "norm_attn_out_1",
+        "resid_mlp_in_1", "norm_mlp_out_1")).activations();
+    for (String[] pair : new String[][] {{"resid_attn_in_1", "norm_attn_out_1"}, {"resid_mlp_in_1", "norm_mlp_out_1"}}) {
+      double[][] x = acts.get(pair[0]).reshape(-1, D).toDoubleMatrix();
+      double[][] y = acts.get(pair[1]).reshape(-1, D).toDoubleMatrix();
+      for (int r = 0; r < x.length; r++) {
+        double mean = java.util.Arrays.stream(x[r]).average().orElseThrow();
+        double var = java.util.Arrays.stream(x[r]).map(v -> (v - mean) * (v - mean)).average().orElseThrow();
+        for (int j = 0; j < D; j++) {
+          assertEquals((x[r][j] - mean) / Math.sqrt(var + 1e-5), y[r][j], 1e-12, pair[1] + " row " + r);
+        }
+      }
+    }
+  }
 }

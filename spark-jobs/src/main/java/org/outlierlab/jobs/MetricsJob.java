@@ -24,6 +24,7 @@ import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.metrics.KurtosisUpdate;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.SequencePairs;
+import org.outlierlab.model.train.Snapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -50,7 +51,7 @@ final class MetricsJob {
   static void run(Config config) throws IOException {
     ConfigReader c = new ConfigReader(config);
     List<String> runs = c.stringList("metrics.runs");
-    List<String> sites = c.stringList("metrics.sites");
+    List<String> sites = c.stringListOf("metrics.sites", Snapshots.SITES);
     boolean gram = c.bool("metrics.gram");
     double fraction = c.fraction("metrics.sample_fraction", 0, 1, true);
     if (fraction == 0) {
@@ -210,27 +211,39 @@ final class MetricsJob {
   }
 
   /**
-   * PAPER App D between consecutive snapshot steps of runs whose snapshots hold fixed probe inputs: each token
-   * row at step t is paired with the same token's row at the run's next snapshot step, and the pairs are folded
-   * per (run, t, layer, site) into a {@link KurtosisUpdate}. Rows: u2_1 … u4_4 at step t (the change from t to
-   * the next snapshot) and their cumulative sums over the run ({@code u2_1_cum} …).
+   * PAPER App D, per training step, for runs whose snapshots hold fixed probe inputs: each token row at step t is
+   * paired with the same token's row at step t + 1, and the pairs are folded per (run, t, layer, site) into a
+   * {@link KurtosisUpdate}. Rows: u2_1 … u4_4 at step t (the change made by step t + 1) and their running sums over
+   * the run's one-step pairs ({@code u2_1_cum} …). The terms are orders in one step's size, so snapshot steps
+   * further apart are not paired: they are counted and warned about, never reported as per-step terms.
    */
   static List<Row> kurtosisUpdates(Dataset<Row> snapshots, List<String> sites, Set<String> fixedProbeRuns) {
     if (fixedProbeRuns.isEmpty()) {
       return List.of();
     }
     var filter = snapshots.col("site").isin(sites.toArray()).and(snapshots.col("run_id").isin(fixedProbeRuns.toArray()));
-    Map<String, Map<Long, Long>> previous = new java.util.HashMap<>(); // run -> step -> the snapshot step before
+    Map<String, Map<Long, Long>> previous = new java.util.HashMap<>(); // run -> step -> step − 1, when snapshotted
+    Map<String, Long> gaps = new java.util.TreeMap<>(); // run -> consecutive snapshots more than one step apart
+    Map<String, Long> lastStep = new java.util.HashMap<>();
     for (Row r : snapshots.filter(filter).select("run_id", "step").distinct().orderBy("run_id", "step").collectAsList()) {
-      Map<Long, Long> steps = previous.computeIfAbsent(r.getString(0), k -> new java.util.LinkedHashMap<>());
-      long last = steps.isEmpty() ? -1 : steps.keySet().stream().mapToLong(Long::longValue).max().getAsLong();
-      steps.put(r.getLong(1), last);
+      String run = r.getString(0);
+      long step = r.getLong(1);
+      Map<Long, Long> steps = previous.computeIfAbsent(run, k -> new java.util.HashMap<>());
+      Long last = lastStep.put(run, step);
+      if (last != null && step == last + 1) {
+        steps.put(step, last);
+      } else if (last != null) {
+        gaps.merge(run, 1L, Long::sum);
+      }
     }
+    gaps.forEach((run, n) -> LOG.warn("metrics: run {} has fixed-probe snapshots {} time(s) more than one step apart; "
+        + "the App D terms (u2_1 ... u4_4) are per training step, so those pairs are skipped. Snapshot every step "
+        + "of the studied window (train.snapshot_window, as conf/paper/appendix-d.conf does)", run, n));
     Map<String, Map<Long, Long>> before = Map.copyOf(previous);
     JavaRDD<TokenRow> rows = TokenRow.of(snapshots, filter);
     var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), r.step(), r.layer(), r.site(),
         r.tokenIndex()), r.values()));
-    var next = rows.filter(r -> before.get(r.runId()).get(r.step()) >= 0)
+    var next = rows.filter(r -> before.get(r.runId()).containsKey(r.step()))
         .mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), before.get(r.runId()).get(r.step()),
             r.layer(), r.site(), r.tokenIndex()), r.values()));
     List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)

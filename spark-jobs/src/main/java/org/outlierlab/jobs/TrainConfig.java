@@ -3,6 +3,10 @@ package org.outlierlab.jobs;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
@@ -15,6 +19,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
+import org.outlierlab.model.train.Snapshots;
 import org.outlierlab.model.train.TrainSettings;
 
 /** Reads and validates {@code model.*} and {@code train.*}. */
@@ -72,6 +77,43 @@ final class TrainConfig {
         c.fraction("model.norm_eps", 0, 1, true));
   }
 
+  /** train.snapshot_sites: the kinds of site captured in every snapshot (at least one). */
+  private static Set<String> snapshotSites(ConfigReader c) {
+    List<String> sites = c.stringListOf("train.snapshot_sites", Snapshots.SITES);
+    if (sites.isEmpty()) {
+      throw new ConfigError("train.snapshot_sites is empty; allowed: one or more of " + String.join(", ", Snapshots.SITES)
+          + " (set train.snapshot_interval = 0 and train.snapshot_steps = [] for no snapshots)");
+    }
+    return new LinkedHashSet<>(sites);
+  }
+
+  /** train.snapshot_window: [] (none) or [from, to], every step from from to to. */
+  private static TrainSettings.StepRange snapshotWindow(ConfigReader c) {
+    List<Long> w = c.longList("train.snapshot_window");
+    if (w.isEmpty()) {
+      return TrainSettings.StepRange.NONE;
+    }
+    if (w.size() != 2 || w.get(0) < 0 || w.get(1) < w.get(0)) {
+      throw new ConfigError("train.snapshot_window = " + w + " is not allowed; allowed: [] (none) or [from, to] with "
+          + "0 <= from <= to, e.g. [0, 2000] for a snapshot at every step up to 2000");
+    }
+    return new TrainSettings.StepRange(w.get(0), w.get(1));
+  }
+
+  /** train.snapshot_layers: [] (every layer) or layers 0 to model.n_layers (unembed_in's layer). */
+  private static Set<Integer> snapshotLayers(ConfigReader c) {
+    int layers = c.intBetween("model.n_layers", 1, 1024);
+    Set<Integer> chosen = new TreeSet<>();
+    for (long l : c.longList("train.snapshot_layers")) {
+      if (l < 0 || l > layers) {
+        throw new ConfigError("train.snapshot_layers contains " + l + ", which is not allowed; allowed: 0 to "
+            + layers + " (model.n_layers; " + layers + " is unembed_in's layer), or [] for every layer");
+      }
+      chosen.add((int) l);
+    }
+    return chosen;
+  }
+
   static TrainSettings settings(ConfigReader c, String block) {
     long steps = c.longAtLeast("train.steps", 1);
     long warmup = Math.round(c.fraction("train.warmup_fraction", 0, 1, true) * steps);
@@ -90,7 +132,9 @@ final class TrainConfig {
         c.longAtLeast("train.log_interval", 1), c.longAtLeast("train.eval_interval", 0),
         c.intBetween("train.eval_batches", 1, 1 << 20), c.longAtLeast("train.checkpoint_interval", 0),
         new HashSet<>(c.longList("train.snapshot_steps")), c.longAtLeast("train.snapshot_interval", 0),
-        c.intBetween("train.probe", 1, 1 << 20), c.bool("train.snapshot_mlp_in"), c.bool("train.attention_entropy"),
+        snapshotWindow(c), c.intBetween("train.probe", 1, 1 << 20), snapshotSites(c),
+        snapshotLayers(c),
+        c.bool("train.attention_entropy"),
         c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED,
         c.longAtLeast("train.shuffle_window", 0), c.countOrAuto("train.threads", "threads"));
   }

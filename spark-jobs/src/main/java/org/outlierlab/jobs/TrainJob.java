@@ -96,9 +96,11 @@ final class TrainJob {
       model.useThreads(settings.threads()); // the driver's evaluations between rounds
       Optimizer optimizer = optimizerSpec.create();
       long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
-      LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens ({} threads each), "
-          + "averaged every {} steps", settings.runId(), runDir, c.string("model.block"), params, settings.steps(),
-          workers, settings.batchSize(), modelConfig.seqLen(), settings.threads(), frequency);
+      String how = workers == 1 ? "one synchronous step on the whole batch"
+          : "each worker's local steps averaged every " + frequency + " steps";
+      LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens ({} threads each), {}",
+          settings.runId(), runDir, c.string("model.block"), params, settings.steps(), workers, settings.batchSize(),
+          modelConfig.seqLen(), settings.threads(), how);
       String costWarning = optimizerSpec.vocabularyCostWarning(modelConfig);
       if (costWarning != null) {
         LOG.warn("train: {}", costWarning);

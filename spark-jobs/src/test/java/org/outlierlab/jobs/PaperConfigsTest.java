@@ -16,6 +16,7 @@ import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.Soap;
+import org.outlierlab.model.train.TrainSettings;
 
 /** Every paper experiment in conf/paper resolves, with every block, to a valid model and run, as documented. */
 class PaperConfigsTest {
@@ -89,4 +90,50 @@ class PaperConfigsTest {
     assertEquals(768, model.dModel());
     assertTrue(!model.tiedEmbeddings());
   }
+
+  @Test
+  void everyBlockTakesThePapersEmbeddingScale() {
+    for (String block : List.of("block-pre-ln.conf", "block-post-ln.conf", "block-pre-rms.conf", "block-pre-srms.conf",
+        "block-op.conf", "block-pre-ln-downweighted.conf")) {
+      ModelConfig model = TrainConfig.model(load("codeparrot-130m.conf", block), 50257, 129);
+      assertEquals(50.0, model.embeddingScale(), block + ": x50, so the mean squared input is 1 at init");
+    }
+  }
+
+  @Test
+  void appendixDSnapshotsEveryStepOfItsWindowOnFixedInputsWithoutMomentum() {
+    ConfigReader c = load("codeparrot-130m.conf", "block-pre-ln.conf", "appendix-d.conf");
+    TrainSettings s = TrainConfig.settings(c, "pre-ln");
+    assertTrue(s.fixedProbe());
+    assertEquals(new TrainSettings.StepRange(0, 2000), s.snapshotWindow());
+    assertEquals(0, s.snapshotInterval(), "no snapshots that could not be paired with the next step");
+    assertEquals(java.util.Set.of(1), s.snapshotLayers(), "the input of the 2nd attention block");
+    assertEquals(0.0, c.fraction("train.beta1", 0, 1, false), "Adam without momentum");
+  }
+
+  @Test
+  void languiniConfigsCaptureThePreNormOutputs() {
+    for (String base : List.of("languini-small.conf", "languini-medium.conf", "languini-xl.conf")) {
+      TrainSettings s = TrainConfig.settings(load(base, "block-pre-ln.conf"), "pre-ln");
+      assertTrue(s.snapshotSites().containsAll(List.of("norm_attn_out", "norm_mlp_out", "resid_attn_in")), base);
+    }
+  }
+
+  @Test
+  void tableThreeRowsWalkFromPreRmsToOp() {
+    File[] rows = new File(DIR).listFiles((d, name) -> name.startsWith("table3-"));
+    java.util.Arrays.sort(rows);
+    List<ModelConfig> models = java.util.Arrays.stream(rows)
+        .map(f -> TrainConfig.model(load("codeparrot-130m.conf", f.getName()), 50257, 129)).toList();
+    assertEquals(8, models.size(), "one file per row");
+    assertEquals(8, new java.util.HashSet<>(models).size(), "every row a different model");
+    ModelConfig preRms = TrainConfig.model(load("codeparrot-130m.conf", "block-pre-rms.conf"), 50257, 129);
+    ModelConfig op = TrainConfig.model(load("codeparrot-130m.conf", "block-op.conf"), 50257, 129);
+    assertEquals(preRms, models.get(0));
+    assertEquals(op, models.get(7));
+    ModelConfig preQkOnly = models.get(6);
+    assertTrue(preQkOnly.normBeforeQk() && !preQkOnly.normBeforeV() && !preQkOnly.normBeforeMlp()
+        && preQkOnly.entropyRegulation() == ModelConfig.EntropyRegulation.NONE && preQkOnly.beta() == 0.2, "row 7");
+  }
 }
+

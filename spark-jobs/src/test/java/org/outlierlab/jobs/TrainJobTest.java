@@ -125,6 +125,14 @@ class TrainJobTest {
     ConfigError threads = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--threads", "0")));
     assertTrue(threads.getMessage().contains("train.threads") && threads.getMessage().contains("auto or a positive"),
         threads.getMessage());
+    ConfigError window = assertThrows(ConfigError.class,
+        () -> Main.run(train(dir.toString(), "--snapshot_window", "[5]")));
+    assertTrue(window.getMessage().contains("train.snapshot_window = [5]") && window.getMessage().contains("[from, to]"),
+        window.getMessage());
+    ConfigError layers = assertThrows(ConfigError.class,
+        () -> Main.run(train(dir.toString(), "--snapshot_layers", "[0, 3]")));
+    assertTrue(layers.getMessage().contains("train.snapshot_layers contains 3")
+        && layers.getMessage().contains("allowed: 0 to 2"), layers.getMessage());
     ConfigError blas = assertThrows(ConfigError.class, () -> Main.run(train(dir.toString(), "--blas.kernels", "fast")));
     assertTrue(blas.getMessage().contains("blas.kernels = 'fast'") && blas.getMessage().contains("auto | openblas |"),
         blas.getMessage());
@@ -264,7 +272,8 @@ class TrainJobTest {
 
   @Test
   void fixedProbeSnapshotsFeedTheKurtosisUpdateDecomposition() throws Exception {
-    assertEquals(0, Main.run(train(tokens(), "--probe_inputs", "fixed", "--snapshot_steps", "[0, 4, 8]")));
+    assertEquals(0, Main.run(train(tokens(), "--probe_inputs", "fixed", "--snapshot_window", "[0, 3]",
+        "--snapshot_steps", "[8]", "--snapshot_layers", "[1]")));
     String wh = dir.resolve("wh").toString();
     assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
         "--warehouse", wh}));
@@ -273,10 +282,46 @@ class TrainJobTest {
       spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
       List<Row> steps = spark.sql("SELECT DISTINCT step FROM layer_metrics WHERE metric = 'u4_2' AND site = 'resid_attn_in' "
           + "ORDER BY step").collectAsList();
-      assertEquals(List.of(0L, 4L), steps.stream().map(r -> r.getLong(0)).toList(), "intervals 0-4 and 4-8");
+      assertEquals(List.of(0L, 1L, 2L), steps.stream().map(r -> r.getLong(0)).toList(),
+          "the one-step pairs of the window; 3 to 8 is not one step");
+      assertEquals(List.of(1), spark.sql("SELECT DISTINCT layer FROM layer_metrics").collectAsList().stream()
+          .map(r -> r.getInt(0)).toList(), "only the chosen layer was captured");
       assertTrue(spark.sql("SELECT min(value) FROM layer_metrics WHERE metric = 'u4_2'").first().getDouble(0) >= 0);
     } finally {
       spark.stop();
     }
   }
+
+  @Test
+  void normOutputSitesAreSnapshottedAndAggregatedLikeAnyOther() throws Exception {
+    String tokens = tokens();
+    ConfigError bad = assertThrows(ConfigError.class,
+        () -> Main.run(train(tokens, "--snapshot_sites", "[resid_attn_in, ln_out]")));
+    assertTrue(bad.getMessage().contains("train.snapshot_sites contains 'ln_out'")
+        && bad.getMessage().contains("norm_attn_out"), bad.getMessage());
+    assertEquals(0, Main.run(train(tokens, "--model.block", "pre-ln", "--steps", "2", "--snapshot_steps", "[0, 1]",
+        "--snapshot_sites", "[resid_attn_in, norm_attn_out, norm_mlp_out]")));
+    String wh = dir.resolve("wh").toString();
+    assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
+        "--warehouse", wh}));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
+      List<Row> rows = spark.sql("SELECT site, count(DISTINCT step), count(DISTINCT layer), min(value) FROM layer_metrics "
+          + "WHERE metric = 'kurtosis' GROUP BY site ORDER BY site").collectAsList();
+      assertEquals(List.of("norm_attn_out", "norm_mlp_out", "resid_attn_in"), rows.stream().map(r -> r.getString(0)).toList());
+      for (Row r : rows) {
+        assertEquals(2L, r.getLong(1), r.getString(0) + ": both snapshot steps");
+        assertEquals(2L, r.getLong(2), r.getString(0) + ": both layers");
+        assertTrue(r.getDouble(3) >= 1, r.getString(0) + ": Eq 1 kurtosis is at least 1");
+      }
+      // LayerNorm's output has unit mean square per token at init: its activation RMS is 1 (gain 1, bias 0).
+      double rms = spark.sql("SELECT value FROM layer_metrics WHERE metric = 'act_rms' AND site = 'norm_attn_out' "
+          + "AND step = 0 AND layer = 0").first().getDouble(0);
+      assertEquals(1.0, rms, 1e-3);
+    } finally {
+      spark.stop();
+    }
+  }
 }
+

@@ -13,11 +13,19 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
 
 /**
  * Activation snapshots (DESIGN.md §5): for the first {@code probe} sequences of a captured step's batch, one
- * row per (layer, site, token) with the token's activation vector. Sites: {@code resid_attn_in} (the residual
- * stream entering block {@code layer}), {@code resid_mlp_in}, {@code unembed_in} (layer = number of layers),
- * and {@code attn_entropy} (one row per layer, token_index -1, values = mean entropy per head).
+ * row per (layer, site, token) with the token's activation vector. Sites: {@link #SITES}, and {@code attn_entropy}
+ * (one row per layer, token_index -1, values = mean entropy per head).
  */
 public final class Snapshots {
+  /**
+   * The kinds of site a snapshot can hold, each at every layer that has it: {@code resid_attn_in} (the residual
+   * stream entering block {@code layer}), {@code norm_attn_out} (the normalised input of its attention, Pre-Norm
+   * blocks only), {@code resid_mlp_in}, {@code norm_mlp_out} (the normalised input of its MLP), {@code mlp_preact}
+   * (the MLP's pre-activation, blocks with α), {@code unembed_in} (layer = number of layers).
+   */
+  public static final java.util.List<String> SITES =
+      java.util.List.of("resid_attn_in", "norm_attn_out", "resid_mlp_in", "norm_mlp_out", "mlp_preact", "unembed_in");
+
   static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
       message snapshot {
         required binary run_id (STRING);
@@ -40,6 +48,18 @@ public final class Snapshots {
 
   private Snapshots() {}
 
+  /** A model site's kind: its name without the layer suffix (norm_attn_out_3 → norm_attn_out). */
+  static String kind(String site) {
+    java.util.regex.Matcher m = LAYERED.matcher(site);
+    return m.matches() ? m.group(1) : site;
+  }
+
+  /** A model site's layer: its suffix, or {@code nLayers} for unembed_in. */
+  static int layer(String site, int nLayers) {
+    java.util.regex.Matcher m = LAYERED.matcher(site);
+    return m.matches() ? Integer.parseInt(m.group(2)) : nLayers;
+  }
+
   /** Writes {@code <dir>/step-<step>.parquet} atomically from the activations captured at {@code step}. */
   public static void write(String runId, long step, Map<String, INDArray> activations, int probe, int nLayers,
       Path dir, Configuration conf) throws IOException {
@@ -47,10 +67,8 @@ public final class Snapshots {
     try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, Snapshots::emit,
         "values.list.element")) {
       for (Map.Entry<String, INDArray> e : activations.entrySet()) {
-        java.util.regex.Matcher m = LAYERED.matcher(e.getKey());
-        boolean layered = m.matches();
-        String site = layered ? m.group(1) : e.getKey();
-        int layer = layered ? Integer.parseInt(m.group(2)) : nLayers;
+        String site = kind(e.getKey());
+        int layer = layer(e.getKey(), nLayers);
         INDArray a = e.getValue();
         if (site.equals("attn_probs")) {
           file.write(new Row(runId, step, layer, "attn_entropy", -1, entropyPerHead(a, probe)));

@@ -8,7 +8,10 @@ import org.outlierlab.model.optim.LrSchedule;
  * How a run trains (the CLI reads these from {@code train.*}; conf/defaults.conf documents each).
  *
  * @param snapshotSteps steps whose forward pass is captured, in addition to every {@code snapshotInterval}
+ * @param snapshotWindow every step in this range is captured too (the App D decomposition needs consecutive steps)
  * @param probe how many sequences of a captured batch go into the snapshot
+ * @param snapshotSites the kinds of site captured ({@link Snapshots#SITES}), each at every layer that has it
+ * @param snapshotLayers the layers captured (unembed_in's is the number of layers); empty: every layer
  * @param fixedProbe capture the first {@code probe} validation sequences at every snapshot step (a forward pass
  *     without gradient), instead of the training batch: the same inputs each time, as the App D decomposition needs
  * @param shuffleWindow training rows shuffled together, read shard by shard ({@link ShardStream}; 0: the whole split)
@@ -30,8 +33,10 @@ public record TrainSettings(
     long checkpointInterval,
     Set<Long> snapshotSteps,
     long snapshotInterval,
+    StepRange snapshotWindow,
     int probe,
-    boolean snapshotMlpIn,
+    Set<String> snapshotSites,
+    Set<Integer> snapshotLayers,
     boolean snapshotAttentionEntropy,
     boolean fixedProbe,
     long shuffleWindow,
@@ -41,12 +46,30 @@ public record TrainSettings(
   /** These settings with {@code threads} threads per worker. */
   public TrainSettings withThreads(int threads) {
     return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, seed, schedule, clipNorm, logInterval,
-        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, probe, snapshotMlpIn,
-        snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads);
+        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, snapshotWindow, probe,
+        snapshotSites, snapshotLayers, snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads);
+  }
+
+  /** Steps {@code from} to {@code to}, both included; empty when {@code to < from}. */
+  public record StepRange(long from, long to) implements Serializable {
+    public static final StepRange NONE = new StepRange(0, -1);
+
+    public boolean contains(long step) {
+      return from <= step && step <= to;
+    }
+
+    public boolean isEmpty() {
+      return to < from;
+    }
   }
 
   boolean snapshotAt(long step) {
-    return snapshotSteps.contains(step) || (snapshotInterval > 0 && step % snapshotInterval == 0);
+    return snapshotSteps.contains(step) || (snapshotInterval > 0 && step % snapshotInterval == 0)
+        || snapshotWindow.contains(step);
+  }
+
+  boolean hasSnapshots() {
+    return snapshotInterval > 0 || !snapshotSteps.isEmpty() || !snapshotWindow.isEmpty();
   }
 
   static boolean every(long interval, long completed) {

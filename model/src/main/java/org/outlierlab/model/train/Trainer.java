@@ -56,6 +56,12 @@ public final class Trainer {
           + validation.length + " sequences, fewer than train.batch_size = " + s.batchSize()
           + " (data-prep's validation_fraction sets its size)");
     }
+    Set<String> absent = new java.util.TreeSet<>(s.snapshotSites());
+    captureSites().forEach(site -> absent.remove(Snapshots.kind(site)));
+    if (!absent.isEmpty() && s.hasSnapshots()) {
+      progress.accept("snapshots hold no " + String.join(", ", absent) + ": this model has no such site (norm_* need"
+          + " a norm before attention or the MLP, mlp_preact needs model.alpha)");
+    }
     long start = 0;
     Path checkpoints = new Path(s.runDir(), "checkpoints");
     if (resume) {
@@ -155,10 +161,11 @@ public final class Trainer {
   private Set<String> captureSites() {
     Set<String> sites = new LinkedHashSet<>();
     for (String site : model.sites()) {
-      boolean wanted = site.startsWith("resid_attn_in_") || site.equals("unembed_in")
-          || (s.snapshotMlpIn() && site.startsWith("resid_mlp_in_"))
-          || (s.snapshotAttentionEntropy() && site.startsWith("attn_probs_"));
-      if (wanted) {
+      String kind = Snapshots.kind(site);
+      boolean layerWanted = s.snapshotLayers().isEmpty()
+          || s.snapshotLayers().contains(Snapshots.layer(site, model.config().nLayers()));
+      if (layerWanted
+          && (s.snapshotSites().contains(kind) || (s.snapshotAttentionEntropy() && kind.equals("attn_probs")))) {
         sites.add(site);
       }
     }

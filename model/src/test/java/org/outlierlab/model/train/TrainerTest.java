@@ -63,7 +63,9 @@ class TrainerTest {
 
   TrainSettings settings(String runDir, String tokens, long steps) {
     return new TrainSettings("run-a", runDir, tokens, 8, steps, 7, new LrSchedule(1e-2, 3, 30, LrSchedule.Decay.LINEAR, 1e-3),
-        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0, 2, true, true, false, 0, 1);
+        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0,
+        TrainSettings.StepRange.NONE, 2, Set.of("resid_attn_in", "resid_mlp_in", "unembed_in"), Set.of(), true, false, 0,
+        1);
   }
 
   static List<Group> readAll(String dir) throws IOException {

@@ -164,6 +164,18 @@ public final class ConfigReader {
     return items.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
   }
 
+  /** {@link #stringList}, each item one of {@code allowed}; an unknown item fails, naming the key and the choices. */
+  public List<String> stringListOf(String key, List<String> allowed) {
+    List<String> items = stringList(key);
+    for (String item : items) {
+      if (!allowed.contains(item)) {
+        throw new ConfigError(key + " contains '" + item + "', which is not allowed; allowed: "
+            + String.join(", ", allowed));
+      }
+    }
+    return items;
+  }
+
   private static ConfigError wrongType(String key, String allowed, ConfigException e) {
     return new ConfigError(key + ": " + e.getMessage().replaceFirst("^.*?: ", "") + "; allowed: " + allowed);
   }
