@@ -145,19 +145,16 @@ final class MetricsJob {
   record SiteKey(String runId, long step, int layer, String site) implements java.io.Serializable {}
 
   /**
-   * {@code signal_prop_mean_seq} and {@code signal_prop_rms_seq}: the input-wise similarity over pairs of tokens
-   * of the same probe sequence (token_index / seq_len), one sequence per group so that cost is O(N·T·d) and a
-   * task holds one sequence; scaled by each group's act_rms from {@code layerRows}. Runs whose seq_len is not
-   * known (written before config.conf recorded it) are skipped.
+   * {@code signal_prop_mean_seq} and {@code signal_prop_rms_seq}, and their {@code _width_centred} variants: the
+   * input-wise similarity over pairs of tokens of the same probe sequence (token_index / seq_len), one sequence
+   * per group so that cost is O(N·T·d) and a task holds one sequence; scaled by each group's act_rms (or
+   * act_rms_width_centred) from {@code layerRows}. Runs whose seq_len is not known (written before config.conf
+   * recorded it) are skipped.
    */
   static List<Row> withinSequence(Dataset<Row> snapshots, List<String> sites, Map<String, Integer> seqLens,
       List<Row> layerRows) {
-    Map<SiteKey, Double> actRms = new java.util.HashMap<>();
-    for (Row r : layerRows) {
-      if (r.getString(4).equals("act_rms")) {
-        actRms.put(new SiteKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3)), r.getDouble(5));
-      }
-    }
+    Map<SiteKey, Double> actRms = metricBySite(layerRows, "act_rms");
+    Map<SiteKey, Double> actRmsWidthCentred = metricBySite(layerRows, "act_rms_width_centred");
     Map<String, Integer> lengths = Map.copyOf(seqLens);
     var pairs = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())
             .and(snapshots.col("run_id").isin(lengths.keySet().toArray())))
@@ -173,14 +170,31 @@ final class MetricsJob {
     List<Row> out = new ArrayList<>();
     for (Tuple2<SiteKey, SequencePairs> p : pairs) {
       SiteKey k = p._1();
+      SequencePairs s = p._2();
       Double r = actRms.get(k);
-      if (r == null || p._2().pairs() == 0) {
+      Double rc = actRmsWidthCentred.get(k);
+      if (r == null || s.pairs() == 0) {
         continue;
       }
-      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_mean_seq", p._2().mean(r)));
-      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_rms_seq", p._2().rms(r)));
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_mean_seq", s.mean(r)));
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_rms_seq", s.rms(r)));
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_mean_seq_width_centred",
+          s.meanWidthCentred(rc)));
+      out.add(RowFactory.create(k.runId(), k.step(), k.layer(), k.site(), "signal_prop_rms_seq_width_centred",
+          s.rmsWidthCentred(rc)));
     }
     return out;
+  }
+
+  /** One metric's value per (run, step, layer, site), from the layer statistics' rows. */
+  private static Map<SiteKey, Double> metricBySite(List<Row> layerRows, String metric) {
+    Map<SiteKey, Double> values = new java.util.HashMap<>();
+    for (Row r : layerRows) {
+      if (r.getString(4).equals(metric)) {
+        values.put(new SiteKey(r.getString(0), r.getLong(1), r.getInt(2), r.getString(3)), r.getDouble(5));
+      }
+    }
+    return values;
   }
 
   /** What the metrics need to know of a run from its config.conf: seq_len (null if not recorded), fixed probes. */

@@ -78,27 +78,13 @@ class MetricsJobTest {
       }
       direct.metrics().forEach((k, v) -> assertEquals(v, m.get("1/" + k), 1e-9 * Math.max(1, Math.abs(v)), k));
       // within-sequence similarity, brute force over the B probe sequences of T tokens
-      double rms = direct.metrics().get("act_rms");
-      double sum = 0;
-      double sumSq = 0;
-      int pairs = 0;
       float[][] x = a.get("1");
-      for (int i = 0; i < B * T; i++) {
-        for (int j = 0; j < B * T; j++) {
-          if (i != j && i / T == j / T) {
-            double g = 0;
-            for (int k = 0; k < D; k++) {
-              g += (double) x[i][k] * x[j][k];
-            }
-            g /= D * rms * rms;
-            sum += g;
-            sumSq += g * g;
-            pairs++;
-          }
-        }
-      }
-      assertEquals(sum / pairs, m.get("1/signal_prop_mean_seq"), 1e-9);
-      assertEquals(Math.sqrt(sumSq / pairs), m.get("1/signal_prop_rms_seq"), 1e-9);
+      double[] raw = sameSequencePairs(x, false, direct.metrics().get("act_rms"));
+      assertEquals(raw[0], m.get("1/signal_prop_mean_seq"), 1e-9);
+      assertEquals(raw[1], m.get("1/signal_prop_rms_seq"), 1e-9);
+      double[] centred = sameSequencePairs(x, true, direct.metrics().get("act_rms_width_centred"));
+      assertEquals(centred[0], m.get("1/signal_prop_mean_seq_width_centred"), 1e-9);
+      assertEquals(centred[1], m.get("1/signal_prop_rms_seq_width_centred"), 1e-9);
 
       double entropy = spark.sql("SELECT value FROM layer_metrics WHERE run_id = 'run-a' AND metric = 'attn_entropy' "
           + "AND step = 0 AND layer = 0").first().getDouble(0);
@@ -112,6 +98,41 @@ class MetricsJobTest {
     } finally {
       spark.stop();
     }
+  }
+
+  /**
+   * {mean, RMS} of x_i·x_j / (D·r²) over ordered pairs i ≠ j of the same probe sequence, the rows taken as they
+   * are or each centred across the width first.
+   */
+  static double[] sameSequencePairs(float[][] x, boolean widthCentred, double r) {
+    double sum = 0;
+    double sumSq = 0;
+    int pairs = 0;
+    for (int i = 0; i < B * T; i++) {
+      for (int j = 0; j < B * T; j++) {
+        if (i != j && i / T == j / T) {
+          double meanI = widthCentred ? mean(x[i]) : 0;
+          double meanJ = widthCentred ? mean(x[j]) : 0;
+          double g = 0;
+          for (int k = 0; k < D; k++) {
+            g += (x[i][k] - meanI) * (x[j][k] - meanJ);
+          }
+          g /= D * r * r;
+          sum += g;
+          sumSq += g * g;
+          pairs++;
+        }
+      }
+    }
+    return new double[] {sum / pairs, Math.sqrt(sumSq / pairs)};
+  }
+
+  static double mean(float[] row) {
+    double s = 0;
+    for (float v : row) {
+      s += v;
+    }
+    return s / row.length;
   }
 
   @Test
