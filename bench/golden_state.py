@@ -3,13 +3,13 @@
 Regenerate (only when the model is meant to change, and say why in the commit) with Debian's PyTorch:
     /usr/bin/python3 bench/golden_state.py
 which rewrites model/src/test/resources/golden/{pre-ln,op}.txt.gz. The state is computed by bench/torch_model.py,
-the transformer written again in PyTorch from PAPER.md, never from the Java code: the test then compares two
+the transformer written again in PyTorch from docs/SCIENCE.md (the paper's setup), never from the Java code: the test then compares two
 independent implementations, not the Java model with an earlier copy of itself.
 
 For each block, a tiny model in float64 (vocab 16, d 8, 2 layers, 2 heads, 8 tokens, batch 2), seed 0:
   the settings below, the token batch [batch, seq + 1] (inputs are [:, :-1], next-token targets [:, 1:]), every
   initial parameter (param/<name>), the logits [batch·seq, vocab] and the mean cross-entropy at those weights,
-  every parameter's gradient (grad/<name>), the kurtosis (PAPER Eq 1) of the residual stream entering each block
+  every parameter's gradient (grad/<name>), the kurtosis (Eq 1 (SCIENCE.md §1.2)) of the residual stream entering each block
   (site resid_attn_in_<l>), then five training steps on the same batch, each: gradient, clipping by global norm
   (torch's clip_grad_norm_), torch.optim.AdamW with eps after the bias correction (the Java EpsPlacement.TORCH) and
   decoupled weight decay on matrices only, at a constant learning rate; grad_norms are the norms before clipping,
@@ -72,7 +72,7 @@ def golden(block):
 
 
 def kurtosis(h):
-    """PAPER Eq 1 over the token rows: m_j = mean_t x_tj² / mean x², Kurt = mean_j m_j² / (mean_j m_j)²."""
+    """Eq 1 (SCIENCE.md §1.2) over the token rows: m_j = mean_t x_tj² / mean x², Kurt = mean_j m_j² / (mean_j m_j)²."""
     x = h.reshape(-1, h.size(-1))
     m = x.pow(2).mean(0) / x.pow(2).mean()
     return (m.pow(2).mean() / m.mean().pow(2)).item()

@@ -1,5 +1,5 @@
 """Outlier Lab's transformer LM written again in PyTorch, for the benchmarks' peers (torch_train.py,
-torch_crosscheck.py). Written from PAPER.md §2, not translated from TransformerLM.java; only the parameter names
+torch_crosscheck.py). Written from SCIENCE.md §2, not translated from TransformerLM.java; only the parameter names
 and layouts are the project's, so that its weights load by name: a linear weight is [in, out] (y = x @ W), the
 token embedding wte is [vocab, d], the learned positions wpe [seq, d], the unembedding lm_head [d, vocab].
 

@@ -1,4 +1,4 @@
-"""An independent SOAP in numpy (float64), written from PAPER.md section 3.1, used by SoapReferenceTest.
+"""An independent SOAP in numpy (float64), written from SCIENCE.md §3.1, used by SoapReferenceTest.
 
 Reads JSON on stdin:
   {"hyper": {"lr", "beta1", "beta2", "shampoo_beta", "eps", "weight_decay", "frequency", "max_precond_dim",

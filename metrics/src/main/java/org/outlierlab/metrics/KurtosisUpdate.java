@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The kurtosis-update decomposition of PAPER App D between two snapshots of the same inputs, X (n × d) and
+ * The kurtosis-update decomposition of App D (SCIENCE.md §4) between two snapshots of the same inputs, X (n × d) and
  * X + ΔX, as a mergeable accumulator over token rows. Per neuron j: s_j² = (1/n) Σ_i X_ij², a_j = (2/n) Σ_i
  * X_ij ΔX_ij (order η), b_j = (1/n) Σ_i ΔX_ij² (order η²). With m₂ = mean_j s_j² and m₄ = mean_j s_j⁴, the
  * change of each moment splits exactly into terms of increasing order in the step size:
@@ -51,7 +51,7 @@ public final class KurtosisUpdate implements Serializable {
     return m;
   }
 
-  /** u2_1, u2_2, u4_1 … u4_4, and the moments m2, m4 before the step (PAPER App D's table). */
+  /** u2_1, u2_2, u4_1 … u4_4, and the moments m2, m4 before the step (App D's table, SCIENCE.md §4). */
   public Map<String, Double> terms() {
     double[] u = new double[6];
     double m2 = 0;

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** PAPER App D: the terms sum exactly to the moment changes, have the stated signs and orders, and merge. */
+/** App D (SCIENCE.md §4): the terms sum exactly to the moment changes, have the stated signs and orders, and merge. */
 class KurtosisUpdateTest {
   /** m2 and m4 of a snapshot, brute force from the definitions. */
   static double[] moments(float[][] x) {

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Every statistic against closed forms (PAPER.md §1.7) and a brute-force recomputation on the same data. */
+/** Every statistic against closed forms (SCIENCE.md §1.7) and a brute-force recomputation on the same data. */
 class LayerStatsTest {
   static float[][] data(int n, int d, long seed) {
     Random r = new Random(seed);

@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * OP's α predicted by signal propagation at initialisation (PAPER §2, "α (MLP input scale)"), the alternative to
+ * OP's α predicted by signal propagation at initialisation (SCIENCE.md §2, "α (MLP input scale)"), the alternative to
  * measuring it on a batch. With every weight N(0, σ²), a product W·x has second moment fan_in·σ²·E[x²] per
  * coordinate. The residual stream's second moment v follows the branches:
  * <ul>

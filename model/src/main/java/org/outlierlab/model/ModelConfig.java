@@ -3,7 +3,7 @@ package org.outlierlab.model;
 import java.io.Serializable;
 
 /**
- * A decoder-only transformer: its shape and every architectural switch of PAPER.md §2. A {@link Block} preset
+ * A decoder-only transformer: its shape and every architectural switch of SCIENCE.md §2. A {@link Block} preset
  * sets the norm switches; each switch can then be changed on its own (the paper's Table 3 ablations).
  *
  * @param norm the kind of every norm layer the switches enable

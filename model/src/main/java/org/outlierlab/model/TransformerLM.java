@@ -23,7 +23,7 @@ import org.outlierlab.model.optim.FusedOps;
 import org.outlierlab.model.optim.ParameterLoop;
 
 /**
- * A causal decoder-only transformer language model as a SameDiff graph, every block variant of PAPER.md §2.
+ * A causal decoder-only transformer language model as a SameDiff graph, every block variant of SCIENCE.md §2.
  *
  * <p>The token (and learned position) embedding lookup happens outside the graph, with its gradient
  * scatter-added back, because SameDiff's gather gradient is broken in M2.1 and the one-hot alternative costs a
@@ -175,7 +175,7 @@ public final class TransformerLM {
         .add(param(p + "bk", () -> zeros(d))));
     SDVariable v = heads(sd.mmul(vIn.reshape(-1, d), param(p + "wv", () -> normal(d, d))));
     if (c.entropyRegulation() == ModelConfig.EntropyRegulation.QK_NORM) {
-      // RMSNorm over the head dimension, one trainable gain per feature shared across heads (PAPER §2).
+      // RMSNorm over the head dimension, one trainable gain per feature shared across heads (SCIENCE.md §2).
       q = rms(q, param(p + "q_norm_gain", () -> ones(c.headSize())), 3);
       k = rms(k, param(p + "k_norm_gain", () -> ones(c.headSize())), 3);
     }
@@ -235,7 +235,7 @@ public final class TransformerLM {
     };
   }
 
-  /** x / (rms(x) + eps) over {@code axis} (the last), times the gain if any; eps outside the root (PAPER §2). */
+  /** x / (rms(x) + eps) over {@code axis} (the last), times the gain if any; eps outside the root (SCIENCE.md §2). */
   private SDVariable rms(SDVariable x, SDVariable gain, int axis) {
     SDVariable meanSquare = x.mul(x).mean(true, axis);
     SDVariable y = x.div(sd.math.sqrt(meanSquare).add(c.normEps()));

@@ -30,7 +30,7 @@ import org.outlierlab.model.train.TrainData;
 
 /**
  * The golden state (llm.c's habit): the model against bench/torch_model.py, the transformer written again in PyTorch
- * from PAPER.md. bench/golden_state.py wrote, for a tiny Pre-LN and a tiny OP model in float64, the initial weights,
+ * from docs/SCIENCE.md (the paper's setup). bench/golden_state.py wrote, for a tiny Pre-LN and a tiny OP model in float64, the initial weights,
  * one batch and what PyTorch computes from them ({@code src/test/resources/golden/<block>.txt.gz}; the format and the
  * training settings are described in the script). Here the weights go into the model that {@link ModelConfig#of}'s
  * preset builds, and the logits, the loss, every gradient, the kurtosis of the residual stream entering each block
@@ -88,7 +88,7 @@ class GoldenStateTest {
   }
 
   /**
-   * PAPER Eq 1 over the token rows of x [B, T, d]: with s_j = Σ_t x_tj², mean(m²)/mean(m)² = d·Σ s_j² / (Σ s_j)² (the
+   * Eq 1 (SCIENCE.md §1.2) over the token rows of x [B, T, d]: with s_j = Σ_t x_tj², mean(m²)/mean(m)² = d·Σ s_j² / (Σ s_j)² (the
    * normalisation by the mean square cancels). Written here in double because LayerStats (metrics) takes float rows;
    * what this checks is the model's residual stream at the site, with the script's Eq 1 as the oracle.
    */

@@ -225,7 +225,7 @@ final class MetricsJob {
   }
 
   /**
-   * PAPER App D, per training step, for runs whose snapshots hold fixed probe inputs: each token row at step t is
+   * App D (SCIENCE.md §4), per training step, for runs whose snapshots hold fixed probe inputs: each token row at step t is
    * paired with the same token's row at step t + 1, and the pairs are folded per (run, t, layer, site) into a
    * {@link KurtosisUpdate}. Rows: u2_1 … u4_4 at step t (the change made by step t + 1) and their running sums over
    * the run's one-step pairs ({@code u2_1_cum} …). The terms are orders in one step's size, so snapshot steps

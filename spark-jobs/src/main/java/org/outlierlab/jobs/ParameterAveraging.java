@@ -31,7 +31,7 @@ import org.outlierlab.model.train.TrainingEngine;
 import org.outlierlab.model.train.Worker;
 
 /**
- * Data-parallel training by parameter averaging on Spark's RDD API (DESIGN.md §3). Each round the driver
+ * Data-parallel training by parameter averaging on Spark's RDD API (SCIENCE.md §3.3). Each round the driver
  * broadcasts the parameters and optimiser state; every worker, one Spark task, loads them into the model it keeps
  * between rounds and trains the round's global steps on its own share of the rows (rows i with i mod W = w, in a
  * batch order drawn from seed + w); the driver then averages the parameters, and the optimiser state by the

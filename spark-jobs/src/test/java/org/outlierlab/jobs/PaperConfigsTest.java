@@ -47,7 +47,7 @@ class PaperConfigsTest {
     assertEquals(bases.size() * (all.length - bases.size()), checked);
   }
 
-  /** PAPER §3.1-3.2's SOAP and rotated AdaFactor, by name, with their preconditioner settings. */
+  /** SCIENCE.md §3.1-3.2's SOAP and rotated AdaFactor, by name, with their preconditioner settings. */
   @Test
   void soapAndRotatedAdaFactorAreConfigurable() {
     ConfigReader soap = new ConfigReader(ConfigLoader.load(List.of(DIR + "codeparrot-130m.conf"),

@@ -7,7 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * AdaFactor as PAPER §3.2 uses it: Adam's momentum with a factored second moment. For a matrix G (m×n) it
+ * AdaFactor as SCIENCE.md §3.2 uses it: Adam's momentum with a factored second moment. For a matrix G (m×n) it
  * keeps row sums a ← β2·a + (1−β2)·Σ_j G², column sums c ← β2·c + (1−β2)·Σ_i G², and estimates
  * V̂ = a·cᵀ / Σa (a rank-1 fit, O(m+n) memory); vectors and scalars keep Adam's full V. Updates are
  * m̂/(√V̂ + ε) with bias correction (ε where {@link EpsPlacement} says, for matrices and vectors alike), plus

@@ -7,7 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A diagonal rule (Adam's for {@link Soap}, AdaFactor's for {@link RotatedAdaFactor}) run in the eigenbasis of
- * Shampoo's preconditioner, as SOAP does it (PAPER §3.1, reference nikhilvyas/SOAP soap.py). What the two share:
+ * Shampoo's preconditioner, as SOAP does it (SCIENCE.md §3.1, reference nikhilvyas/SOAP soap.py). What the two share:
  * <ul>
  *   <li>A parameter's first step only starts its preconditioner ({@link ShampooBasis#start}) and moments, and
  *       does not update it; that call is not counted in the step t.

@@ -49,7 +49,7 @@ public interface Optimizer {
 
   /**
    * Decoupled weight decay applies to matrices (linear weights and embeddings), never to gains, biases or
-   * residual scales β, which are vectors or scalars (PAPER §3).
+   * residual scales β, which are vectors or scalars (SCIENCE.md §3).
    */
   static boolean decays(INDArray param) {
     return param.rank() >= 2;

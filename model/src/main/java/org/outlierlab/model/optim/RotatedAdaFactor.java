@@ -6,7 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Rotated AdaFactor (PAPER §3.2; per the SOAP paper, ≈ Shampoo with exponent 1/2): {@link AdaFactor}'s rule
+ * Rotated AdaFactor (SCIENCE.md §3.2; per the SOAP paper, ≈ Shampoo with exponent 1/2): {@link AdaFactor}'s rule
  * (momentum, factored second moment a·cᵀ/Σa, bias correction, decoupled weight decay on matrices) run on the rotated
  * gradient G' = Q_Lᵀ G Q_R and rotated back, with the bases kept exactly as {@link Soap} keeps them: built on a
  * parameter's first step (which makes no update), refreshed every {@code preconditionFrequency} steps by one power

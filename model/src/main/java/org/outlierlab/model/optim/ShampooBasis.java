@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One matrix parameter's Shampoo preconditioner in the form SOAP keeps it (PAPER §3.1), shared by {@link Soap} and
+ * One matrix parameter's Shampoo preconditioner in the form SOAP keeps it (SCIENCE.md §3.1), shared by {@link Soap} and
  * {@link RotatedAdaFactor}. Per axis: the factor L = EMA(G Gᵀ) (rows) or R = EMA(Gᵀ G) (columns), and an
  * orthonormal basis Q whose columns approximate the factor's eigenvectors, by descending eigenvalue. An axis longer
  * than maxPrecondDim has neither and is not rotated (identity on that side). The bases start from a full

@@ -6,7 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * SOAP (Vyas et al. 2024; PAPER §3.1): Adam run in the eigenbasis of Shampoo's preconditioner. For a matrix G
+ * SOAP (Vyas et al. 2024; SCIENCE.md §3.1): Adam run in the eigenbasis of Shampoo's preconditioner. For a matrix G
  * (m×n) it keeps L ← βs·L + (1−βs)·G Gᵀ and R ← βs·R + (1−βs)·Gᵀ G with orthonormal bases Q_L, Q_R of their
  * approximate eigenvectors, and Adam's moments of G' = Q_Lᵀ G Q_R in that basis; the update is
  * Q_L (m̂'/(√v̂' + ε)) Q_Rᵀ with bias correction, after decoupled weight decay on matrices.

@@ -12,7 +12,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.outlierlab.dataprep.shard.ParquetFiles;
 
 /**
- * Activation snapshots (DESIGN.md §5): for the first {@code probe} sequences of a captured step's batch, one
+ * Activation snapshots (SCIENCE.md §2.5): for the first {@code probe} sequences of a captured step's batch, one
  * row per (layer, site, token) with the token's activation vector. Sites: {@link #SITES}, and {@code attn_entropy}
  * (one row per layer, token_index -1, values = mean entropy per head).
  */

@@ -235,7 +235,7 @@ class SoapTest {
     return q;
   }
 
-  /** A refresh's column order for one side (PAPER §3.1 step 7): by diag(Qᵀ P Q), descending. */
+  /** A refresh's column order for one side (SCIENCE.md §3.1 step 7): by diag(Qᵀ P Q), descending. */
   static int[] refreshOrder(double[][] p, double[][] q) {
     double[][] qpq = mul(tr(q), mul(p, q));
     double[] estimate = new double[q.length];
@@ -246,7 +246,7 @@ class SoapTest {
   }
 
   /**
-   * SOAP (or, {@code factored}, rotated AdaFactor) on W0 for {@code calls} calls, written plainly after PAPER §3.1;
+   * SOAP (or, {@code factored}, rotated AdaFactor) on W0 for {@code calls} calls, written plainly after SCIENCE.md §3.1;
    * an unrotated side keeps the identity.
    */
   static double[][] dense(int calls, int frequency, boolean factored, boolean rotateRows, boolean rotateCols) {
