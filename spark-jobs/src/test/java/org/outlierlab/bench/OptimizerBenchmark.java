@@ -1,4 +1,4 @@
-package org.outlierlab.jobs.bench;
+package org.outlierlab.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
