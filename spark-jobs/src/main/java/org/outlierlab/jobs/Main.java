@@ -5,9 +5,18 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.DataPrepSettings;
+import org.outlierlab.jobs.dataprep.AtomicDirectory;
+import org.outlierlab.jobs.dataprep.DataPrepConfig;
+import org.outlierlab.jobs.dataprep.DataPrepJob;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigLoader;
 import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.jobs.metrics.MetricsJob;
+import org.outlierlab.jobs.spark.SparkSessions;
+import org.outlierlab.jobs.sql.SqlJob;
+import org.outlierlab.jobs.sql.SqlServer;
+import org.outlierlab.jobs.train.TrainConfig;
+import org.outlierlab.jobs.train.TrainJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +65,8 @@ public final class Main {
     System.exit(status);
   }
 
-  static int run(String[] args) throws Exception {
+  /** Runs the command line's job; the exit status bin/oflab reports for a usage or help request, else 0. */
+  public static int run(String[] args) throws Exception {
     Map<String, String> primarySection = new java.util.HashMap<>();
     JOBS.forEach((name, job) -> primarySection.put(name, job.sections().get(0)));
     CommandLine cli = CommandLine.parse(withPositional(args), primarySection, ConfigLoader.defaults().root().keySet());
