@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.DataPrepSettings;
-import org.outlierlab.jobs.dataprep.AtomicDirectory;
+import org.outlierlab.dataprep.fs.OutputExistsException;
 import org.outlierlab.jobs.dataprep.DataPrepConfig;
 import org.outlierlab.jobs.dataprep.DataPrepJob;
 import org.outlierlab.jobs.config.ConfigError;
@@ -126,7 +126,7 @@ public final class Main {
     if (root instanceof java.io.FileNotFoundException) {
       return "not found: " + root.getMessage();
     }
-    if (root instanceof AtomicDirectory.OutputExistsException || root instanceof DataPrepJob.BadInputException
+    if (root instanceof OutputExistsException || root instanceof DataPrepJob.BadInputException
         || root instanceof org.outlierlab.model.TrainStep.DivergedException) {
       return root.getMessage();
     }

@@ -23,6 +23,7 @@ import org.outlierlab.dataprep.PartitionPlan;
 import org.outlierlab.dataprep.PartitionProcessor;
 import org.outlierlab.dataprep.PrepStats;
 import org.outlierlab.dataprep.Splits;
+import org.outlierlab.dataprep.fs.AtomicOutput;
 import org.outlierlab.dataprep.tokenize.Tokenizer;
 import org.outlierlab.dataprep.tokenize.TokenizerSpec;
 import org.outlierlab.jobs.spark.ProgressListener;
@@ -50,7 +51,7 @@ public final class DataPrepJob {
     if (plan.partitions().isEmpty()) {
       throw new FileNotFoundException("data_prep.input " + s.inputs() + " holds no input files");
     }
-    try (AtomicDirectory output = new AtomicDirectory(s.out(), s.overwrite(), conf)) {
+    try (AtomicOutput output = AtomicOutput.directory(new Path(s.out()), s.overwrite(), conf)) {
       long totalBytes = plan.partitions().stream().flatMap(p -> p.files().stream()).mapToLong(f -> f.length()).sum();
       LOG.info("data-prep: {} files, {} bytes in {} tasks; tokenizer {} (vocab {}, end-of-document id {})",
           plan.files(), totalBytes, plan.partitions().size(), spec.location(), tokenizer.vocabSize(),

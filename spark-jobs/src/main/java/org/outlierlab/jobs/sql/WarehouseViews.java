@@ -9,14 +9,13 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
+import org.outlierlab.dataprep.fs.AtomicOutput;
 import org.outlierlab.jobs.config.ConfigError;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -163,18 +162,14 @@ public final class WarehouseViews {
     return text.toString();
   }
 
-  /** Writes {@link #script()} to {@code <warehouse>/views.sql}, replacing it atomically; returns its path. */
+  /** Writes {@link #script()} to {@code <warehouse>/views.sql}, never half-written ({@link AtomicOutput}); returns its path. */
   Path write(Configuration conf) throws IOException {
     Path target = new Path(warehouse, FILE);
-    Path tmp = new Path(warehouse, "." + FILE + "." + UUID.randomUUID() + ".tmp");
-    FileSystem fs = warehouse.getFileSystem(conf);
-    try {
-      try (FSDataOutputStream out = fs.create(tmp, false)) {
+    try (AtomicOutput file = AtomicOutput.file(target, UUID.randomUUID().toString(), conf)) {
+      try (FSDataOutputStream out = warehouse.getFileSystem(conf).create(file.staging(), false)) {
         out.write(script().getBytes(StandardCharsets.UTF_8));
       }
-      FileContext.getFileContext(warehouse.toUri(), conf).rename(tmp, target, Options.Rename.OVERWRITE);
-    } finally {
-      fs.delete(tmp, false);
+      file.publish();
     }
     return target;
   }
