@@ -26,6 +26,7 @@ import org.outlierlab.dataprep.Splits;
 import org.outlierlab.dataprep.fs.AtomicOutput;
 import org.outlierlab.dataprep.tokenize.Tokenizer;
 import org.outlierlab.dataprep.tokenize.TokenizerSpec;
+import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.jobs.spark.ProgressListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,8 +87,8 @@ public final class DataPrepJob {
         seconds -> String.format(Locale.ROOT, "%d tokens, %.0f tokens/s", tokensDone.value(), tokensDone.value() / seconds),
         System.err);
     spark.sparkContext().addSparkListener(progress);
-    jsc.setJobDescription(String.format("data-prep: tokenise %d files (%d bytes) into %s", plan.files(), totalBytes, s.out()));
-    try {
+    try (JobDescription described = JobDescription.of(spark.sparkContext(),
+        String.format("data-prep: tokenise %d files (%d bytes) into %s", plan.files(), totalBytes, s.out()))) {
       List<PrepStats> results = jsc.parallelize(partitions, partitions.size()).map(p -> {
         String attempt = Long.toString(TaskContext.get().taskAttemptId());
         PrepStats st = PartitionProcessor.run(p, s, tokenizer.value(), staging, hadoop.value().get(), attempt);
@@ -100,7 +101,6 @@ public final class DataPrepJob {
       return total;
     } finally {
       spark.sparkContext().removeSparkListener(progress);
-      jsc.clearJobGroup();
     }
   }
 

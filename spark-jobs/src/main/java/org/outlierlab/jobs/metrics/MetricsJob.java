@@ -10,6 +10,7 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.jobs.sql.WarehouseViews;
 import org.outlierlab.metrics.KurtosisUpdate;
@@ -68,13 +70,17 @@ public final class MetricsJob {
       List<String> snapshotDirs = snapshotDirs(runs, spark.sparkContext().hadoopConfiguration());
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
       Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), fraction);
-      spark.sparkContext().setJobDescription("metrics: aggregate " + snapshotDirs.size() + " runs' snapshots");
-      long start = System.nanoTime();
-      List<Row> rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
-      double seconds = (System.nanoTime() - start) / 1e9;
-      double tokens = rows.stream().filter(r -> r.getString(4).equals("tokens")).mapToDouble(r -> r.getDouble(5)).sum();
-      LOG.info(String.format(java.util.Locale.ROOT, "metrics: aggregated %.0f token rows in %.2f s (%.0f rows/s%s)",
-          tokens, seconds, tokens / seconds, gram ? ", with the feature Gram" : ""));
+      SparkContext sc = spark.sparkContext();
+      List<Row> rows;
+      try (JobDescription described = JobDescription.of(sc, "metrics: aggregate " + snapshotDirs.size()
+          + " runs' snapshots")) {
+        long start = System.nanoTime();
+        rows = new ArrayList<>(layerStatistics(snapshots, sites, gram));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double tokens = rows.stream().filter(r -> r.getString(4).equals("tokens")).mapToDouble(r -> r.getDouble(5)).sum();
+        LOG.info(String.format(java.util.Locale.ROOT, "metrics: aggregated %.0f token rows in %.2f s (%.0f rows/s%s)",
+            tokens, seconds, tokens / seconds, gram ? ", with the feature Gram" : ""));
+      }
       Map<String, RunFacts> facts = runFacts(snapshotDirs, spark.sparkContext().hadoopConfiguration());
       Map<String, Integer> seqLens = new java.util.HashMap<>();
       facts.forEach((run, f) -> {
@@ -82,20 +88,28 @@ public final class MetricsJob {
           seqLens.put(run, f.seqLen());
         }
       });
-      spark.sparkContext().setJobDescription("metrics: within-sequence similarity of " + seqLens.size() + " runs");
-      rows.addAll(withinSequence(snapshots, sites, seqLens, rows));
+      try (JobDescription described = JobDescription.of(sc, "metrics: within-sequence similarity of " + seqLens.size()
+          + " runs")) {
+        rows.addAll(withinSequence(snapshots, sites, seqLens, rows));
+      }
       Set<String> fixed = new java.util.TreeSet<>();
       facts.forEach((run, f) -> {
         if (f.fixedProbe()) {
           fixed.add(run);
         }
       });
-      spark.sparkContext().setJobDescription("metrics: kurtosis-update decomposition of " + fixed.size() + " runs");
-      rows.addAll(kurtosisUpdates(snapshots, sites, fixed));
-      rows.addAll(attentionEntropy(snapshots));
+      try (JobDescription described = JobDescription.of(sc, "metrics: kurtosis-update decomposition of " + fixed.size()
+          + " runs")) {
+        rows.addAll(kurtosisUpdates(snapshots, sites, fixed));
+      }
+      try (JobDescription described = JobDescription.of(sc, "metrics: attention entropy")) {
+        rows.addAll(attentionEntropy(snapshots));
+      }
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
-      spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
-          .parquet(out);
+      try (JobDescription described = JobDescription.of(sc, "metrics: write " + rows.size() + " rows to " + out)) {
+        spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
+            .parquet(out);
+      }
       LOG.info("metrics: wrote {} rows to {}", rows.size(), out);
       WarehouseViews.rewrite(c.string("metrics.warehouse"), "metrics.warehouse",
           spark.sparkContext().hadoopConfiguration());

@@ -19,6 +19,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.jobs.spark.ArrayCodec;
+import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
@@ -83,11 +84,14 @@ final class ParameterAveraging implements TrainingEngine {
    * worker cannot load ND4J's backend or the configuration would not fit its off-heap memory.
    */
   List<String> startWorkers() {
-    sc.setJobDescription("train " + spec.settings().runId() + ": start " + spec.workers() + " workers");
     WorkerSpec s = spec;
-    List<String[]> started = sc.parallelize(workerIndices(), spec.workers())
-        .map(w -> new String[] {WorkerSlot.of(s, w).describe(), BlasKernels.current().orElseThrow().describe()})
-        .collect();
+    List<String[]> started;
+    try (JobDescription described = JobDescription.of(sc.sc(),
+        "train " + spec.settings().runId() + ": start " + spec.workers() + " workers")) {
+      started = sc.parallelize(workerIndices(), spec.workers())
+          .map(w -> new String[] {WorkerSlot.of(s, w).describe(), BlasKernels.current().orElseThrow().describe()})
+          .collect();
+    }
     List<String> where = started.stream().map(d -> d[0]).toList();
     backends = String.join("; ", where);
     blas = String.join("; ", started.stream().map(d -> d[1]).distinct().toList()); // one entry unless nodes differ
@@ -100,11 +104,10 @@ final class ParameterAveraging implements TrainingEngine {
     Broadcast<RoundInput> input = sc.broadcast(new RoundInput(round, from, to, Set.copyOf(capture),
         ArrayCodec.encode(model.parameters()), ArrayCodec.encode(optimizer.state())));
     long broadcast = System.nanoTime();
-    sc.setJobDescription(String.format(Locale.ROOT, "train %s: round %d, steps %d-%d on %d workers",
-        spec.settings().runId(), round, from, to - 1, spec.workers()));
     WorkerSpec s = spec;
     List<RoundResult> results;
-    try {
+    try (JobDescription described = JobDescription.of(sc.sc(), String.format(Locale.ROOT,
+        "train %s: round %d, steps %d-%d on %d workers", spec.settings().runId(), round, from, to - 1, spec.workers()))) {
       results = sc.parallelize(workerIndices(), spec.workers()).map(w -> runRound(s, input.value(), w)).collect();
     } finally {
       input.destroy();
@@ -164,8 +167,10 @@ final class ParameterAveraging implements TrainingEngine {
   @Override
   public int[][] firstWorkerInputs(long step) {
     WorkerSpec s = spec;
-    sc.setJobDescription("train " + spec.settings().runId() + ": worker 0's batch at step " + step);
-    return sc.parallelize(List.of(0), 1).map(w -> WorkerSlot.of(s, w).worker.firstWorkerInputs(step)).collect().get(0);
+    try (JobDescription described = JobDescription.of(sc.sc(),
+        "train " + spec.settings().runId() + ": worker 0's batch at step " + step)) {
+      return sc.parallelize(List.of(0), 1).map(w -> WorkerSlot.of(s, w).worker.firstWorkerInputs(step)).collect().get(0);
+    }
   }
 
   private List<Integer> workerIndices() {
