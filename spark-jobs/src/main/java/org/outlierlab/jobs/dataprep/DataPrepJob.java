@@ -1,12 +1,12 @@
 package org.outlierlab.jobs.dataprep;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -28,6 +28,7 @@ import org.outlierlab.dataprep.tokenize.Tokenizer;
 import org.outlierlab.dataprep.tokenize.TokenizerSpec;
 import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.jobs.spark.ProgressListener;
+import org.outlierlab.jobs.spark.SparkSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +42,14 @@ public final class DataPrepJob {
 
   private DataPrepJob() {}
 
-  /** Runs the job; returns the manifest it published. */
-  public static ObjectNode run(SparkSession spark, DataPrepSettings s, Map<String, Object> resolvedConfig)
+  /** Runs the job on a Spark of its own; returns what it published. */
+  public static DataPrepResult run(DataPrepJobSettings settings) throws IOException {
+    try (SparkSession spark = SparkSessions.open(settings.spark(), "data-prep")) {
+      return run(spark, settings.prep(), settings.recorded());
+    }
+  }
+
+  private static DataPrepResult run(SparkSession spark, DataPrepSettings s, Map<String, Object> resolvedConfig)
       throws IOException {
     long start = System.nanoTime();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -62,15 +69,12 @@ public final class DataPrepJob {
       stats.merge(plan.listingStats());
       checkBadRecords(stats, s);
       checkValidationSplit(stats, s);
-      ObjectNode manifest = Manifest.build(s, spec, tokenizer, stats, plan, resolvedConfig);
-      Manifest.write(manifest, output.staging(), conf);
+      Manifest.write(Manifest.build(s, spec, tokenizer, stats, plan, resolvedConfig), output.staging(), conf);
       output.publish();
-      double seconds = (System.nanoTime() - start) / 1e9;
-      LOG.info("data-prep: wrote {} ({} documents, {} tokens, sequences {}, bad records {})",
-          s.out(), stats.documents(), stats.tokens(), manifest.get("sequences"), manifest.get("bad_records"));
-      LOG.info(String.format(Locale.ROOT, "data-prep: done in %.2f s (%.0f tokens/s; tokenising alone %.0f tokens/s per core)",
-          seconds, stats.tokens() / seconds, stats.tokens() / (stats.tokenizeNanos / 1e9)));
-      return manifest;
+      Map<String, Long> sequences = new TreeMap<>();
+      stats.splits.forEach((split, counts) -> sequences.put(split, counts.sequences));
+      return new DataPrepResult(s.out(), stats.documents(), stats.tokens(), sequences, stats.badRecords,
+          (System.nanoTime() - start) / 1e9, stats.tokenizeNanos / 1e9);
     }
   }
 

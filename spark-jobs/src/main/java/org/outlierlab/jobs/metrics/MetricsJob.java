@@ -20,15 +20,12 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.outlierlab.jobs.config.ConfigError;
-import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.jobs.sql.WarehouseViews;
 import org.outlierlab.metrics.KurtosisUpdate;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.SequencePairs;
-import org.outlierlab.model.train.Snapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -52,26 +49,17 @@ public final class MetricsJob {
 
   private MetricsJob() {}
 
-  public static void run(Config config) throws IOException {
-    ConfigReader c = new ConfigReader(config);
-    List<String> runs = c.stringList("metrics.runs");
-    List<String> sites = c.stringListOf("metrics.sites", Snapshots.SITES);
-    boolean gram = c.bool("metrics.gram");
-    double fraction = c.fraction("metrics.sample_fraction", 0, 1, true);
-    if (fraction == 0) {
-      throw new ConfigError("metrics.sample_fraction = 0 keeps no tokens; allowed: a fraction in (0, 1], 1 = exact");
-    }
-    String out = c.string("metrics.warehouse") + "/layer_metrics";
-    if (runs.isEmpty()) {
-      throw new ConfigError("metrics.runs is empty; allowed: run directories or warehouses");
-    }
-    SparkSession spark = SparkSessions.create(config, "metrics");
-    try {
-      List<String> snapshotDirs = snapshotDirs(runs, spark.sparkContext().hadoopConfiguration());
+  public static MetricsResult run(MetricsJobSettings s) throws IOException {
+    List<String> sites = s.sites();
+    boolean gram = s.gram();
+    try (SparkSession spark = SparkSessions.open(s.spark(), "metrics")) {
+      Configuration conf = spark.sparkContext().hadoopConfiguration();
+      List<String> snapshotDirs = snapshotDirs(s.runs(), conf);
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
-      Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), fraction);
+      Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), s.sampleFraction());
       SparkContext sc = spark.sparkContext();
       List<Row> rows;
+      long tokenRows;
       try (JobDescription described = JobDescription.of(sc, "metrics: aggregate " + snapshotDirs.size()
           + " runs' snapshots")) {
         long start = System.nanoTime();
@@ -80,8 +68,9 @@ public final class MetricsJob {
         double tokens = rows.stream().filter(r -> r.getString(4).equals("tokens")).mapToDouble(r -> r.getDouble(5)).sum();
         LOG.info(String.format(java.util.Locale.ROOT, "metrics: aggregated %.0f token rows in %.2f s (%.0f rows/s%s)",
             tokens, seconds, tokens / seconds, gram ? ", with the feature Gram" : ""));
+        tokenRows = Math.round(tokens);
       }
-      Map<String, RunFacts> facts = runFacts(snapshotDirs, spark.sparkContext().hadoopConfiguration());
+      Map<String, RunFacts> facts = runFacts(snapshotDirs, conf);
       Map<String, Integer> seqLens = new java.util.HashMap<>();
       facts.forEach((run, f) -> {
         if (f.seqLen() != null) {
@@ -106,15 +95,14 @@ public final class MetricsJob {
         rows.addAll(attentionEntropy(snapshots));
       }
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
-      try (JobDescription described = JobDescription.of(sc, "metrics: write " + rows.size() + " rows to " + out)) {
+      try (JobDescription described = JobDescription.of(sc, "metrics: write " + rows.size() + " rows to "
+          + s.table())) {
         spark.createDataFrame(rows, SCHEMA).repartition(1).write().mode(SaveMode.Overwrite).partitionBy("run_id")
-            .parquet(out);
+            .parquet(s.table());
       }
-      LOG.info("metrics: wrote {} rows to {}", rows.size(), out);
-      WarehouseViews.rewrite(c.string("metrics.warehouse"), "metrics.warehouse",
-          spark.sparkContext().hadoopConfiguration());
-    } finally {
-      spark.stop();
+      LOG.info("metrics: wrote {} rows to {}", rows.size(), s.table());
+      WarehouseViews.rewrite(s.warehouse(), "metrics.warehouse", conf);
+      return new MetricsResult(snapshotDirs, tokenRows, rows.size(), s.table());
     }
   }
 

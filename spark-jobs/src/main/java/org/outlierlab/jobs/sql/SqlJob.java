@@ -1,6 +1,5 @@
 package org.outlierlab.jobs.sql;
 
-import com.typesafe.config.Config;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,8 +9,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
-import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.SparkSessions;
+import org.outlierlab.jobs.spark.SparkSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,28 +26,22 @@ public final class SqlJob {
 
   private SqlJob() {}
 
-  public static void run(Config config) throws IOException {
-    ConfigReader c = new ConfigReader(config);
-    String query = c.string("sql.query");
-    int maxRows = c.intBetween("sql.max_rows", 1, 1 << 30);
-    Configuration hadoop = SparkSessions.hadoopConf(config);
-    WarehouseViews views = WarehouseViews.scan(c.string(WAREHOUSE), WAREHOUSE, hadoop);
-    if (query.isBlank()) {
-      shell(config, views.requireTables(WAREHOUSE), hadoop);
-    } else {
-      query(config, views, hadoop, query, maxRows);
+  public static SqlResult run(SqlJobSettings s) throws IOException {
+    Configuration hadoop = SparkSessions.hadoopConf(s.spark());
+    WarehouseViews views = WarehouseViews.scan(s.warehouse(), WAREHOUSE, hadoop);
+    if (s.query().isBlank()) {
+      return shell(s.spark(), views.requireTables(WAREHOUSE), hadoop);
     }
+    return query(s, views, hadoop);
   }
 
   /** Prints the query's result; a query over parquet.`path` alone needs no table in the warehouse. */
-  private static void query(Config config, WarehouseViews views, Configuration hadoop, String query, int maxRows)
-      throws IOException {
-    views.tryWrite(hadoop);
-    SparkSession spark = SparkSessions.create(config, "sql", SqlScratch.create().sparkDefaults());
-    try {
+  private static SqlResult query(SqlJobSettings s, WarehouseViews views, Configuration hadoop) throws IOException {
+    Optional<Path> written = views.tryWrite(hadoop);
+    try (SparkSession spark = SparkSessions.open(s.spark(), "sql", SqlScratch.create().sparkDefaults())) {
       views.register(spark);
       LOG.info("sql: views {} (parquet.`path` reads any other Parquet directory)", views.views());
-      spark.sql(query).show(maxRows, false);
+      spark.sql(s.query()).show(s.maxRows(), false);
     } catch (Exception e) {
       if (e instanceof AnalysisException analysis) {
         Optional<FileNotFoundException> missing = views.missingTable(analysis, WAREHOUSE);
@@ -57,18 +50,21 @@ public final class SqlJob {
         }
       }
       throw e;
-    } finally {
-      spark.stop();
     }
+    return new SqlResult(views.views(), written.map(Path::toString));
   }
 
-  /** The shell, with views.sql as its init file: the warehouse's, or a copy when the warehouse is read-only. */
-  private static void shell(Config config, WarehouseViews views, Configuration hadoop) throws IOException {
+  /**
+   * The shell, with views.sql as its init file: the warehouse's, or a copy when the warehouse is read-only. Spark's CLI
+   * ends the JVM when the user quits.
+   */
+  private static SqlResult shell(SparkSettings spark, WarehouseViews views, Configuration hadoop) throws IOException {
     SqlScratch scratch = SqlScratch.create();
     Optional<Path> written = views.tryWrite(hadoop);
     String init = written.isPresent() ? written.get().toString()
         : Files.writeString(scratch.dir().resolve(WarehouseViews.FILE), views.script(), StandardCharsets.UTF_8)
             .toString();
-    SqlShell.open(config, scratch, init);
+    SqlShell.open(spark, scratch, init);
+    return new SqlResult(views.views(), written.map(Path::toString));
   }
 }

@@ -1,6 +1,5 @@
 package org.outlierlab.jobs.sql;
 
-import com.typesafe.config.Config;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -13,7 +12,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.hive.thriftserver.HiveThriftServer2;
 import org.outlierlab.jobs.config.ConfigError;
-import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,28 +26,32 @@ public final class SqlServer implements AutoCloseable {
 
   private final SparkSession spark;
   private final HiveThriftServer2 server;
-  private final String url;
+  private final SqlServerResult served;
 
-  private SqlServer(SparkSession spark, HiveThriftServer2 server, String url) {
+  private SqlServer(SparkSession spark, HiveThriftServer2 server, SqlServerResult served) {
     this.spark = spark;
     this.server = server;
-    this.url = url;
+    this.served = served;
   }
 
-  /** Serves until the process is stopped (Ctrl-C or a signal). */
-  public static void run(Config config) throws Exception {
-    SqlServer server = start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "oflab-sql-server-stop"));
-    new CountDownLatch(1).await();
+  /** Serves until the process is stopped (Ctrl-C or a signal), then stops the server; what it served. */
+  public static SqlServerResult serve(SqlServerSettings settings) throws Exception {
+    SqlServer server = start(settings);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "oflab-sql-server-stop"));
+    stopped.await();
+    return server.served;
   }
 
   /** Starts the server; {@link #close()} stops it and its Spark. */
-  static SqlServer start(Config config) throws IOException {
-    ConfigReader c = new ConfigReader(config);
-    int port = c.intBetween("sql.port", 1, 65535);
-    String host = c.string("sql.host");
-    Configuration hadoop = SparkSessions.hadoopConf(config);
-    WarehouseViews views = WarehouseViews.scan(c.string(SqlJob.WAREHOUSE), SqlJob.WAREHOUSE, hadoop)
+  static SqlServer start(SqlServerSettings settings) throws IOException {
+    String host = settings.host();
+    int port = settings.port();
+    Configuration hadoop = SparkSessions.hadoopConf(settings.spark());
+    WarehouseViews views = WarehouseViews.scan(settings.warehouse(), SqlJob.WAREHOUSE, hadoop)
         .requireTables(SqlJob.WAREHOUSE);
     checkFree(host, port);
     views.tryWrite(hadoop);
@@ -57,7 +59,7 @@ public final class SqlServer implements AutoCloseable {
     defaults.put("spark.sql.hive.thriftServer.singleSession", "true");
     defaults.put("spark.hadoop.hive.server2.thrift.bind.host", host);
     defaults.put("spark.hadoop.hive.server2.thrift.port", Integer.toString(port));
-    SparkSession spark = SparkSessions.create(config, "sql-server", defaults);
+    SparkSession spark = SparkSessions.open(settings.spark(), "sql-server", defaults);
     HiveThriftServer2 server;
     try {
       views.register(spark);
@@ -68,12 +70,12 @@ public final class SqlServer implements AutoCloseable {
     }
     String url = "jdbc:hive2://" + clientHost(host) + ":" + port + "/default";
     LOG.info("sql-server: views {} at {} (beeline -u {}); stop with Ctrl-C", views.views(), url, url);
-    return new SqlServer(spark, server, url);
+    return new SqlServer(spark, server, new SqlServerResult(url, views.views()));
   }
 
   /** The JDBC URL clients connect to. */
   String url() {
-    return url;
+    return served.url();
   }
 
   @Override

@@ -1,10 +1,10 @@
 package org.outlierlab.jobs.sql;
 
-import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.hive.thriftserver.SparkSQLCLIDriver;
 import org.outlierlab.jobs.spark.SparkSessions;
+import org.outlierlab.jobs.spark.SparkSettings;
 
 /**
  * The interactive shell of bin/oflab sql: Spark's own SQL CLI (what a distribution's {@code spark-sql} runs) on
@@ -15,9 +15,9 @@ final class SqlShell {
   private SqlShell() {}
 
   /** Runs the shell until the user quits; the CLI then exits the JVM with its status. */
-  static void open(Config config, SqlScratch scratch, String viewsFile) {
+  static void open(SparkSettings spark, SqlScratch scratch, String viewsFile) {
     // The CLI makes its own SparkSession from the spark.* system properties, as under spark-submit.
-    SparkSessions.settings(config, "sql shell", scratch.sparkDefaults()).forEach(System::setProperty);
+    SparkSessions.settings(spark, "sql shell", scratch.sparkDefaults()).forEach(System::setProperty);
     List<String> args = new ArrayList<>(List.of("-i", viewsFile, "--hiveconf", "hive.cli.print.header=true"));
     args.addAll(List.of(scratch.hiveConfArgs()));
     SparkSQLCLIDriver.main(args.toArray(new String[0]));

@@ -16,10 +16,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
-import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.model.Checkpoint;
 import org.outlierlab.model.ModelConfig;
@@ -39,83 +37,64 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
-  private static final String AUTO = "auto";
-
-  enum Precision {
-    FLOAT,
-    DOUBLE
-  }
 
   private TrainJob() {}
 
-  public static Trainer.Summary run(Config config) throws IOException {
-    ConfigReader c = new ConfigReader(config);
+  public static TrainResult run(TrainJobSettings job) throws IOException {
     Configuration conf = new Configuration();
-    String tokens = c.string("train.tokens");
-    TrainConfig.model(c, 2, 2); // every model.* key checked before any file is read (sizes come from the shards)
-    TrainConfig.OptimizerSpec optimizerSpec = TrainConfig.optimizer(c);
-    int configuredWorkers = c.countOrAuto("train.workers", "workers");
-    long frequency = c.longAtLeast("train.averaging_frequency", 1);
-    TrainSettings settings = TrainConfig.settings(c, c.string("model.block"));
-    String blasKernels = TrainConfig.blasKernels(c);
-    JsonNode manifest = manifest(tokens, conf);
-    ModelConfig modelConfig = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
-    DataType dtype = c.choice("train.dtype", Precision.class) == Precision.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
-    boolean resume = c.bool("train.resume");
+    TrainSettings settings = job.run();
+    JsonNode manifest = manifest(settings.tokensDir(), conf);
+    ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
 
     Path runDir = new Path(settings.runDir());
     FileSystem fs = runDir.getFileSystem(conf);
-    if (fs.exists(runDir) && !resume) {
+    if (fs.exists(runDir) && !job.resume()) {
       throw new ConfigError("run " + settings.runId() + " already exists in " + runDir
           + "; pass --resume to continue it, or choose another train.run_id");
     }
-    if (resume && !fs.exists(runDir)) {
+    if (job.resume() && !fs.exists(runDir)) {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
-    if (resume) {
+    if (job.resume()) {
       var latest = Checkpoint.latest(new Path(runDir, "checkpoints"), conf);
       if (latest.isPresent() && latest.get().step() >= settings.steps()) {
-        LOG.info("train: run {} already finished its {} steps; nothing to do", settings.runId(), settings.steps());
-        return new Trainer.Summary(settings.steps(), settings.steps(), Double.NaN, Double.NaN, 0);
+        return TrainResult.alreadyFinished(settings.runId(), settings.runDir(), settings.steps());
       }
     }
-    LOG.info("train: driver's BLAS: {}", Nd4jBackend.require(blasKernels).describe());
-    SparkSession spark = SparkSessions.create(config, "train " + settings.runId());
-    try {
+    LOG.info("train: driver's BLAS: {}", Nd4jBackend.require(job.blasKernels()).describe());
+    try (SparkSession spark = SparkSessions.open(job.spark(), "train " + settings.runId())) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      int workers = configuredWorkers > 0 ? configuredWorkers : autoWorkers(sc);
+      int workers = job.workers() > 0 ? job.workers() : autoWorkers(sc);
       if (settings.threads() == 0) {
         settings = settings.withThreads(autoThreads(sc, workers));
       }
       // what "auto" and "" became, so that config.conf (and the runs table) says exactly what ran
-      Config actual = config.withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
+      Config actual = job.recorded().withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
           .withValue("train.workers", ConfigValueFactory.fromAnyRef(workers))
           .withValue("train.threads", ConfigValueFactory.fromAnyRef(settings.threads()))
           .withValue("train.run_id", ConfigValueFactory.fromAnyRef(settings.runId()));
       String resolved = writeConfig(actual, new Path(runDir, "config.conf"), fs);
-      TransformerLM model = new TransformerLM(modelConfig, dtype, settings.seed());
+      TransformerLM model = new TransformerLM(modelConfig, job.dtype(), settings.seed());
       model.useThreads(settings.threads()); // the driver's evaluations between rounds
-      Optimizer optimizer = optimizerSpec.create();
+      Optimizer optimizer = job.optimizer().create();
       long params = model.parameters().values().stream().mapToLong(a -> a.length()).sum();
       String how = workers == 1 ? "one synchronous step on the whole batch"
-          : "each worker's local steps averaged every " + frequency + " steps";
+          : "each worker's local steps averaged every " + job.averagingFrequency() + " steps";
       LOG.info("train: run {} in {}: {} {} parameters, {} steps of {} workers x {} x {} tokens ({} threads each), {}",
-          settings.runId(), runDir, c.string("model.block"), params, settings.steps(), workers, settings.batchSize(),
+          settings.runId(), runDir, job.block(), params, settings.steps(), workers, settings.batchSize(),
           modelConfig.seqLen(), settings.threads(), how);
-      String costWarning = optimizerSpec.vocabularyCostWarning(modelConfig);
+      String costWarning = job.optimizer().vocabularyCostWarning(modelConfig);
       if (costWarning != null) {
         LOG.warn("train: {}", costWarning);
       }
-      var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig, dtype.name(),
-          settings, optimizerSpec, workers, blasKernels);
-      ParameterAveraging engine = new ParameterAveraging(sc, spec, frequency, model, optimizer);
-      return train(settings, c.string("model.block"), resolved, resume, conf, model, optimizer, engine);
-    } finally {
-      spark.stop();
+      var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig,
+          job.dtype().name(), settings, job.optimizer(), workers, job.blasKernels());
+      ParameterAveraging engine = new ParameterAveraging(sc, spec, job.averagingFrequency(), model, optimizer);
+      return train(settings, job.block(), resolved, job.resume(), conf, model, optimizer, engine);
     }
   }
 
-  private static Trainer.Summary train(TrainSettings settings, String block, String resolved, boolean resume,
+  private static TrainResult train(TrainSettings settings, String block, String resolved, boolean resume,
       Configuration conf, TransformerLM model, Optimizer optimizer, ParameterAveraging engine) throws IOException {
     String started = java.time.Instant.now().toString();
     long start = System.nanoTime();
@@ -136,13 +115,9 @@ public final class TrainJob {
     }
     info.ended("finished", summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss(),
         engine.rounds(), engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
-    String validation = Double.isNaN(summary.lastValLoss()) ? "no validation loss"
-        : String.format(java.util.Locale.ROOT, "validation loss %.4f", summary.lastValLoss());
-    LOG.info(String.format(java.util.Locale.ROOT, "train: done in %.1f s (%d rounds, %.1f s of averaging overhead); "
-            + "last loss %.4f, %s; run in %s", summary.seconds(), engine.rounds(),
-        engine.averagingOverheadSeconds(), summary.lastLoss(), validation, settings.runDir()));
-    LOG.info("train: averaging overhead: {}", engine.overheadBreakdown());
-    return summary;
+    return new TrainResult(settings.runId(), settings.runDir(), summary.firstStep(), summary.steps(), summary.seconds(),
+        engine.rounds(), engine.averagingOverheadSeconds(), engine.overheadBreakdown(), summary.lastLoss(),
+        summary.lastValLoss());
   }
 
   /** One worker per executor on a cluster (spark.executor.instances), one per core on the embedded local[*]. */

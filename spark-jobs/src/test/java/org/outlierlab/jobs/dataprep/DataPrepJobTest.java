@@ -38,6 +38,8 @@ class DataPrepJobTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
+  /** What the jobs this test ran returned, in order. */
+  final List<Object> results = new ArrayList<>();
 
   @BeforeAll
   static void loadReference() throws IOException {
@@ -55,9 +57,9 @@ class DataPrepJobTest {
     return all.toArray(new String[0]);
   }
 
-  /** Runs the job in a fresh session and reads the output back with Spark SQL in another. */
-  static int run(String... extra) throws Exception {
-    return Main.run(args(extra));
+  /** Runs the job in a fresh session (its result goes to {@link #results}); tests read the output in another. */
+  int run(String... extra) throws Exception {
+    return Main.run(args(extra), results::add);
   }
 
   static List<Row> readSplit(Path out, String split) {
@@ -148,6 +150,14 @@ class DataPrepJobTest {
         "--max_bad_fraction", "0.5"));
 
     JsonNode m = manifest(out);
+    DataPrepResult result = (DataPrepResult) results.get(0);
+    assertEquals(out.toString(), result.out());
+    assertEquals(m.get("documents").asLong(), result.documents());
+    assertEquals(m.get("tokens").asLong(), result.tokens());
+    assertEquals(Map.of("train", m.at("/sequences/train").asLong(), "validation", m.at("/sequences/validation").asLong()),
+        result.sequences());
+    assertEquals(m.get("bad_records_total").asLong(), result.badRecords().values().stream().mapToLong(n -> n).sum());
+    assertTrue(result.seconds() > 0 && result.tokenizeSeconds() > 0, result.toString());
     assertEquals(1, m.get("schema_version").asInt());
     assertEquals(50257, m.get("vocab_size").asInt());
     assertEquals(16, m.get("seq_len").asInt());

@@ -27,6 +27,8 @@ import org.outlierlab.model.train.Snapshots;
 /** Snapshots with a planted outlier neuron and known values, written in the project's schema, through the job. */
 class MetricsJobTest {
   @TempDir Path dir;
+  /** What the jobs this test ran returned, in order. */
+  final List<Object> results = new java.util.ArrayList<>();
   static final int B = 3;
   static final int T = 5;
   static final int D = 8;
@@ -64,11 +66,17 @@ class MetricsJobTest {
     plant("run-a", 10);
     plant("run-b", 0);
     assertEquals(0, Main.run(args()));
-    assertEquals(0, Main.run(args())); // a rerun replaces the run's rows
+    assertEquals(0, Main.run(args(), results::add)); // a rerun replaces the run's rows
+    MetricsResult result = (MetricsResult) results.get(0);
+    assertEquals(2, result.snapshotDirs().size(), result.snapshotDirs().toString());
+    assertEquals(3 * 2 * B * T, result.tokenRows(), "three snapshots of two layers of B x T tokens");
+    assertEquals(dir.resolve("wh").toString() + "/layer_metrics", result.table());
 
     SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
     try {
       spark.read().parquet(dir.resolve("wh/layer_metrics").toString()).createOrReplaceTempView("layer_metrics");
+      assertEquals(result.rowsWritten(), spark.sql("SELECT count(*) FROM layer_metrics").first().getLong(0),
+          "the rerun's rows replaced the first run's");
       Map<String, Double> m = new HashMap<>();
       for (Row row : spark.sql("SELECT layer, metric, value FROM layer_metrics WHERE run_id = 'run-a' AND step = 0 "
           + "AND site = 'resid_attn_in'").collectAsList()) {

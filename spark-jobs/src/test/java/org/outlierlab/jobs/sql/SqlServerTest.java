@@ -37,7 +37,7 @@ class SqlServerTest {
     int port = freePort();
     Config config = ConfigLoader.load(List.of(), Map.of("sql.warehouse", wh, "sql.port", Integer.toString(port),
         "spark.master", "local[2]", "spark.ui.enabled", "false", "spark.sql.shuffle.partitions", "2"));
-    try (SqlServer server = SqlServer.start(config)) {
+    try (SqlServer server = SqlServer.start(SqlServerSettings.read(config))) {
       assertEquals("jdbc:hive2://localhost:" + port + "/default", server.url());
       try (Connection first = DriverManager.getConnection(server.url(), "tester", "");
            Connection second = DriverManager.getConnection(server.url(), "tester", "")) {

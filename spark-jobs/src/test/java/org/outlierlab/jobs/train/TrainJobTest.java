@@ -1,6 +1,7 @@
 package org.outlierlab.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class TrainJobTest {
   @TempDir Path dir;
+  /** What the jobs this test ran returned, in order. */
+  final List<Object> results = new java.util.ArrayList<>();
 
   String tokens() throws Exception {
     Path corpus = Files.createDirectories(dir.resolve("corpus"));
@@ -60,8 +63,15 @@ class TrainJobTest {
   @Test
   void trainsOnDataPrepOutputAndWritesTablesSparkCanQuery() throws Exception {
     String tokens = tokens();
-    assertEquals(0, Main.run(train(tokens)));
+    assertEquals(0, Main.run(train(tokens), results::add));
+    TrainResult result = (TrainResult) results.get(results.size() - 1);
     Path run = dir.resolve("wh/runs/tiny");
+    assertEquals("tiny", result.runId());
+    assertEquals(run.toString(), result.runDir());
+    assertEquals(0, result.firstStep());
+    assertEquals(12, result.steps());
+    assertTrue(result.trained() && result.seconds() > 0 && result.averagingOverheadSeconds() >= 0, result.toString());
+    assertTrue(result.overheadBreakdown().startsWith("broadcast "), result.overheadBreakdown());
     assertTrue(Files.exists(run.resolve("config.conf")));
     assertTrue(Files.exists(run.resolve("checkpoints/checkpoint-000000000012.bin")));
 
@@ -104,6 +114,11 @@ class TrainJobTest {
       List<Row> log = spark.sql("SELECT step, loss, val_loss FROM train_log ORDER BY step").collectAsList();
       assertEquals(List.of(3L, 5L, 7L, 11L), log.stream().map(r -> r.getLong(0)).toList());
       assertTrue(log.stream().allMatch(r -> Double.isFinite(r.getDouble(1))));
+      Row recorded = spark.sql("SELECT rounds, last_loss, last_val_loss FROM runs").first();
+      assertEquals(recorded.getLong(0), result.rounds(), "the job's result is what run_info records");
+      assertEquals(recorded.getDouble(1), result.lastLoss());
+      assertEquals(recorded.getDouble(2), result.lastValLoss());
+      assertEquals(log.get(3).getDouble(1), result.lastLoss(), "the last logged step's loss");
     } finally {
       spark.stop();
     }
@@ -112,9 +127,17 @@ class TrainJobTest {
   @Test
   void aStoppedRunResumesWithResume() throws Exception {
     String tokens = tokens();
-    Main.run(train(tokens, "--steps", "6"));
-    assertEquals(0, Main.run(train(tokens, "--resume")));
+    Main.run(train(tokens, "--steps", "6"), results::add);
+    assertEquals(0, Main.run(train(tokens, "--resume"), results::add));
     assertTrue(Files.exists(dir.resolve("wh/runs/tiny/checkpoints/checkpoint-000000000012.bin")));
+    TrainResult first = (TrainResult) results.get(0);
+    TrainResult resumed = (TrainResult) results.get(1);
+    assertEquals(List.of(0L, 6L), List.of(first.firstStep(), first.steps()));
+    assertEquals(List.of(6L, 12L), List.of(resumed.firstStep(), resumed.steps()), "continued from the checkpoint");
+    assertEquals(0, Main.run(train(tokens, "--resume"), results::add));
+    TrainResult again = (TrainResult) results.get(2);
+    assertFalse(again.trained());
+    assertEquals(List.of("train: run tiny already finished its 12 steps; nothing to do"), again.summary());
     ConfigError nothing = assertThrows(ConfigError.class, () -> Main.run(train(tokens, "--run_id", "other", "--resume")));
     assertTrue(nothing.getMessage().contains("no run other"), nothing.getMessage());
   }
