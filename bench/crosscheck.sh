@@ -41,7 +41,7 @@ for block in "${BLOCKS[@]}"; do
   dir="$OUT/$block-$DTYPE"
   rm -rf "$dir" && mkdir -p "$dir"
   # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line
-  $OFLAB_JAVA_CMD org.outlierlab.jobs.bench.CrossCheck "$dir" "$TOKENS" "$block" "$DTYPE" \
+  $OFLAB_JAVA_CMD org.outlierlab.bench.CrossCheck "$dir" "$TOKENS" "$block" "$DTYPE" \
     "$STEPS" 128 6 4 8 3e-3 8
   "$PYTHON" "$ROOT/bench/torch_crosscheck.py" "$dir" "$THREADS" || status=1
 done

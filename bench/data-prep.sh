@@ -58,7 +58,7 @@ print(json.dumps({"corpus": source, "files_available": len(paths), "records": le
 PY
 
 # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line
-OURS=$($OFLAB_JAVA_CMD org.outlierlab.jobs.bench.TokenizerBenchmark "$TOKENIZER" "$WORK/all.jsonl" "$REPEATS")
+OURS=$($OFLAB_JAVA_CMD org.outlierlab.bench.TokenizerBenchmark "$TOKENIZER" "$WORK/all.jsonl" "$REPEATS")
 echo "$OURS"
 PEER=$(node "$ROOT/bench/tiktoken-bench.mjs" "$WORK/all.jsonl" "$REPEATS")
 echo "$PEER"

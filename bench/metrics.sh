@@ -30,7 +30,7 @@ for TOKENS in ${SIZES//,/ }; do
   # a heap for the rows and their copies (the float rows, ND4J's copy for the snapshot writer): 12 bytes a value
   HEAP_GB=$(( TOKENS * D * 12 / 1073741824 + 4 ))
   # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line
-  OURS=$($OFLAB_JAVA_CMD -Xmx${HEAP_GB}g org.outlierlab.jobs.bench.MetricsBenchmark "$WORK" "$TOKENS" "$D" "$REPEATS")
+  OURS=$($OFLAB_JAVA_CMD -Xmx${HEAP_GB}g org.outlierlab.bench.MetricsBenchmark "$WORK" "$TOKENS" "$D" "$REPEATS")
   echo "$OURS"
   PEER=$(OPENBLAS_NUM_THREADS=$(nproc --all) "$PYTHON" "$ROOT/bench/numpy_metrics.py" "$WORK/x.f32" "$TOKENS" "$D" "$REPEATS")
   echo "$PEER"

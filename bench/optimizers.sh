@@ -21,4 +21,4 @@ done
 OFFHEAP="${OFLAB_OFFHEAP_MEMORY:-8g}"
 # shellcheck disable=SC2086  # OFLAB_JAVA_CMD is a command line
 $OFLAB_JAVA_CMD -Dorg.bytedeco.javacpp.maxbytes="$OFFHEAP" -Dorg.bytedeco.javacpp.maxphysicalbytes="$OFFHEAP" \
-  org.outlierlab.jobs.bench.OptimizerBenchmark "$STEPS" "$BATCH" "$FREQUENCY" "$MAX_DIM"
+  org.outlierlab.bench.OptimizerBenchmark "$STEPS" "$BATCH" "$FREQUENCY" "$MAX_DIM"

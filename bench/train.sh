@@ -57,7 +57,7 @@ for shape in ${SHAPES//,/ }; do
   # ND4J's off-heap limit well above the 130M shape's ~3.7 GB (MemoryCheck's estimate at 2 threads): within a few
   # hundred MB of the limit JavaCPP runs the garbage collector on allocations (3.7 s a step at 4 GB, 3.0 s at 10 GB)
   OURS=$($OFLAB_JAVA_CMD -Dorg.bytedeco.javacpp.maxbytes=12g -Dorg.bytedeco.javacpp.maxphysicalbytes=16g \
-    -Doflab.blas.kernels="$BLAS" org.outlierlab.jobs.bench.TrainBenchmark "$shape" ${SHAPE[$shape]} "$STEPS" "$WARMUP" \
+    -Doflab.blas.kernels="$BLAS" org.outlierlab.bench.TrainBenchmark "$shape" ${SHAPE[$shape]} "$STEPS" "$WARMUP" \
     "$THREADS" "$WARMUP_S")
   echo "$OURS"
   RESULTS+=("$OURS")

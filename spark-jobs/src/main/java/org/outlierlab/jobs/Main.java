@@ -3,11 +3,25 @@ package org.outlierlab.jobs;
 import com.typesafe.config.Config;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
-import org.outlierlab.dataprep.DataPrepSettings;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.outlierlab.dataprep.fs.OutputExistsException;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigLoader;
-import org.outlierlab.jobs.config.ConfigReader;
+import org.outlierlab.jobs.dataprep.DataPrepConfig;
+import org.outlierlab.jobs.dataprep.DataPrepJob;
+import org.outlierlab.jobs.dataprep.DataPrepJobSettings;
+import org.outlierlab.jobs.dataprep.DataPrepResult;
+import org.outlierlab.jobs.metrics.MetricsJob;
+import org.outlierlab.jobs.metrics.MetricsJobSettings;
+import org.outlierlab.jobs.sql.SqlJob;
+import org.outlierlab.jobs.sql.SqlJobSettings;
+import org.outlierlab.jobs.sql.SqlServer;
+import org.outlierlab.jobs.sql.SqlServerSettings;
+import org.outlierlab.jobs.train.TrainConfig;
+import org.outlierlab.jobs.train.TrainJob;
+import org.outlierlab.jobs.train.TrainJobSettings;
+import org.outlierlab.jobs.train.TrainResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,31 +29,52 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
   /**
-   * A job: the configuration sections it reads (short options belong to the first), what it does, and the key
-   * a bare first argument sets, if any ({@code bin/oflab sql "SELECT ..."}).
+   * A job: the configuration sections it reads (short options belong to the first), how it reads its settings from
+   * them (every key validated before the job starts), what it does with them, the lines that report its result and
+   * the class whose logger says them, and the key a bare first argument sets, if any ({@code bin/oflab sql
+   * "SELECT ..."}).
    */
-  private record Job(List<String> sections, JobBody body, String positional) {
-    Job(List<String> sections, JobBody body) {
-      this(sections, body, null);
+  private record Job<S, R>(List<String> sections, Function<Config, S> settings, Action<S, R> action,
+      Function<R, List<String>> summary, Class<?> reporter, String positional) {
+    Job(List<String> sections, Function<Config, S> settings, Action<S, R> action, Function<R, List<String>> summary,
+        Class<?> reporter) {
+      this(sections, settings, action, summary, reporter, null);
+    }
+
+    /** Runs the job on the configuration and logs its summary; returns its result. */
+    R run(Config config) throws Exception {
+      R result = action.run(settings.apply(config));
+      Logger log = LoggerFactory.getLogger(reporter);
+      summary.apply(result).forEach(log::info);
+      return result;
     }
   }
 
-  private interface JobBody {
-    void run(Config config) throws Exception;
+  private interface Action<S, R> {
+    R run(S settings) throws Exception;
   }
 
-  private static final Map<String, Job> JOBS = new java.util.LinkedHashMap<>();
+  private static final Map<String, Job<?, ?>> JOBS = new java.util.LinkedHashMap<>();
 
   static {
-    JOBS.put("data-prep", new Job(List.of(DataPrepConfig.SECTION, "spark"), Main::dataPrep));
-    JOBS.put("train", new Job(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS, "spark"),
-        TrainJob::run));
-    JOBS.put("metrics", new Job(List.of(MetricsJob.SECTION, "spark"), MetricsJob::run));
-    JOBS.put("sql", new Job(List.of(SqlJob.SECTION, "spark"), SqlJob::run, "sql.query"));
-    JOBS.put("sql-server", new Job(List.of(SqlJob.SECTION, "spark"), SqlServer::run));
+    JOBS.put("data-prep", new Job<>(List.of(DataPrepConfig.SECTION, "spark"), DataPrepJobSettings::read,
+        DataPrepJob::run, DataPrepResult::summary, DataPrepJob.class));
+    JOBS.put("train", new Job<>(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS, "spark"),
+        TrainJobSettings::read, TrainJob::run, TrainResult::summary, TrainJob.class));
+    JOBS.put("metrics", new Job<>(List.of(MetricsJob.SECTION, "spark"), MetricsJobSettings::read, MetricsJob::run,
+        Main::nothingMore, MetricsJob.class));
+    JOBS.put("sql", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlJobSettings::read, SqlJob::run, Main::nothingMore,
+        SqlJob.class, "sql.query"));
+    JOBS.put("sql-server", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlServerSettings::read, SqlServer::serve,
+        Main::nothingMore, SqlServer.class));
   }
 
   private Main() {}
+
+  /** The summary of a job that says all it has to say while it runs. */
+  private static List<String> nothingMore(Object result) {
+    return List.of();
+  }
 
   public static void main(String[] args) {
     int status;
@@ -56,7 +91,13 @@ public final class Main {
     System.exit(status);
   }
 
-  static int run(String[] args) throws Exception {
+  /** Runs the command line's job; the exit status bin/oflab reports for a usage or help request, else 0. */
+  public static int run(String[] args) throws Exception {
+    return run(args, result -> { });
+  }
+
+  /** As {@link #run(String[])}, handing the job's result, when a job ran, to {@code results}. */
+  public static int run(String[] args, Consumer<Object> results) throws Exception {
     Map<String, String> primarySection = new java.util.HashMap<>();
     JOBS.forEach((name, job) -> primarySection.put(name, job.sections().get(0)));
     CommandLine cli = CommandLine.parse(withPositional(args), primarySection, ConfigLoader.defaults().root().keySet());
@@ -72,9 +113,11 @@ public final class Main {
       return 0;
     }
     Config config = ConfigLoader.load(cli.confFiles(), cli.overrides());
-    Job job = JOBS.get(cli.job());
+    Job<?, ?> job = JOBS.get(cli.job());
     LOG.info("resolved configuration:\n{}", ConfigLoader.render(config, job.sections()));
-    job.body().run(config);
+    Object result = job.run(config);
+    LOG.debug("{}: {}", cli.job(), result);
+    results.accept(result);
     return 0;
   }
 
@@ -96,17 +139,6 @@ public final class Main {
     return args;
   }
 
-  private static void dataPrep(Config config) throws Exception {
-    DataPrepSettings settings = DataPrepConfig.read(new ConfigReader(config)); // validated before Spark starts
-    SparkSession spark = SparkSessions.create(config, "data-prep");
-    try {
-      // The manifest records how the data was made; whether it replaced an older output is not part of that.
-      DataPrepJob.run(spark, settings, config.getConfig(DataPrepConfig.SECTION).withoutPath("overwrite").root().unwrapped());
-    } finally {
-      spark.stop();
-    }
-  }
-
   /** The message a user needs: ours speak for themselves, others keep their type. */
   private static String describe(Throwable e) {
     Throwable root = e;
@@ -116,7 +148,7 @@ public final class Main {
     if (root instanceof java.io.FileNotFoundException) {
       return "not found: " + root.getMessage();
     }
-    if (root instanceof AtomicDirectory.OutputExistsException || root instanceof DataPrepJob.BadInputException
+    if (root instanceof OutputExistsException || root instanceof DataPrepJob.BadInputException
         || root instanceof org.outlierlab.model.TrainStep.DivergedException) {
       return root.getMessage();
     }

@@ -8,14 +8,14 @@ import java.nio.charset.StandardCharsets;
  * What a piece of code prints, through Java's System.out and through Scala's Console (Dataset.show prints there;
  * it is bound to the System.out of the moment Scala's Console was first used, so System.setOut alone may miss it).
  */
-final class Stdout {
-  interface Body {
+public final class Stdout {
+  public interface Body {
     void run() throws Exception;
   }
 
   private Stdout() {}
 
-  static String capture(Body body) throws Exception {
+  public static String capture(Body body) throws Exception {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8);
     PrintStream stdout = System.out;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -14,6 +13,7 @@ import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
+import org.outlierlab.dataprep.fs.AtomicOutput;
 
 /**
  * Writing Outlier Lab's Parquet tables: a schema plus a function that emits one record, written to a hidden
@@ -25,16 +25,12 @@ public final class ParquetFiles {
   /** A Parquet file being written under a temporary name. */
   public static final class AtomicFile<T> implements AutoCloseable {
     private final ParquetWriter<T> writer;
-    private final FileSystem fs;
-    private final Path tmp;
-    private final Path target;
+    private final AtomicOutput output;
     private boolean committed;
 
-    AtomicFile(ParquetWriter<T> writer, FileSystem fs, Path tmp, Path target) {
+    AtomicFile(ParquetWriter<T> writer, AtomicOutput output) {
       this.writer = writer;
-      this.fs = fs;
-      this.tmp = tmp;
-      this.target = target;
+      this.output = output;
     }
 
     public void write(T record) throws IOException {
@@ -44,10 +40,7 @@ public final class ParquetFiles {
     /** Closes the file and gives it its final name, replacing any file of that name. */
     public void commit() throws IOException {
       writer.close();
-      fs.delete(target, false);
-      if (!fs.rename(tmp, target)) {
-        throw new IOException("could not rename " + tmp + " to " + target);
-      }
+      output.publish();
       committed = true;
     }
 
@@ -58,7 +51,7 @@ public final class ParquetFiles {
         try {
           writer.close();
         } finally {
-          fs.delete(tmp, false);
+          output.close();
         }
       }
     }
@@ -77,8 +70,8 @@ public final class ParquetFiles {
    */
   public static <T> AtomicFile<T> create(Path target, String attempt, Configuration conf, MessageType schema,
       BiConsumer<RecordConsumer, T> emit, String... plainColumns) throws IOException {
-    Path tmp = new Path(target.getParent(), "." + target.getName() + "." + attempt + ".tmp");
-    Builder<T> builder = new Builder<>(HadoopOutputFile.fromPath(tmp, conf), schema, emit)
+    AtomicOutput output = AtomicOutput.file(target, attempt, conf);
+    Builder<T> builder = new Builder<>(HadoopOutputFile.fromPath(output.staging(), conf), schema, emit)
         .withConf(conf)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY)
@@ -86,7 +79,7 @@ public final class ParquetFiles {
     for (String column : plainColumns) {
       builder = builder.withDictionaryEncoding(column, false);
     }
-    return new AtomicFile<>(builder.build(), target.getFileSystem(conf), tmp, target);
+    return new AtomicFile<>(builder.build(), output);
   }
 
   /** A three-level LIST of {@code size} primitives; {@code element} adds the i-th value to the consumer. */

@@ -1,0 +1,111 @@
+package org.outlierlab.jobs.sql;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.hive.thriftserver.HiveThriftServer2;
+import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.spark.SparkSessions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * bin/oflab sql-server: Spark's thrift (JDBC/ODBC) server, the one a distribution starts with
+ * sbin/start-thriftserver.sh, on this job's Spark with the warehouse's views defined. It runs in single-session
+ * mode, so every connection shares the session that holds the views; it has no authentication.
+ */
+public final class SqlServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SqlServer.class);
+
+  private final SparkSession spark;
+  private final HiveThriftServer2 server;
+  private final SqlServerResult served;
+
+  private SqlServer(SparkSession spark, HiveThriftServer2 server, SqlServerResult served) {
+    this.spark = spark;
+    this.server = server;
+    this.served = served;
+  }
+
+  /** Serves until the process is stopped (Ctrl-C or a signal), then stops the server; what it served. */
+  public static SqlServerResult serve(SqlServerSettings settings) throws Exception {
+    SqlServer server = start(settings);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "oflab-sql-server-stop"));
+    stopped.await();
+    return server.served;
+  }
+
+  /** Starts the server; {@link #close()} stops it and its Spark. */
+  static SqlServer start(SqlServerSettings settings) throws IOException {
+    String host = settings.host();
+    int port = settings.port();
+    Configuration hadoop = SparkSessions.hadoopConf(settings.spark());
+    WarehouseViews views = WarehouseViews.scan(settings.warehouse(), SqlJob.WAREHOUSE, hadoop)
+        .requireTables(SqlJob.WAREHOUSE);
+    checkFree(host, port);
+    views.tryWrite(hadoop);
+    Map<String, String> defaults = new HashMap<>(SqlScratch.create().sparkDefaults());
+    defaults.put("spark.sql.hive.thriftServer.singleSession", "true");
+    defaults.put("spark.hadoop.hive.server2.thrift.bind.host", host);
+    defaults.put("spark.hadoop.hive.server2.thrift.port", Integer.toString(port));
+    SparkSession spark = SparkSessions.open(settings.spark(), "sql-server", defaults);
+    HiveThriftServer2 server;
+    try {
+      views.register(spark);
+      server = HiveThriftServer2.startWithContext(spark.sqlContext());
+    } catch (RuntimeException e) {
+      spark.stop();
+      throw e;
+    }
+    String url = "jdbc:hive2://" + clientHost(host) + ":" + port + "/default";
+    LOG.info("sql-server: views {} at {} (beeline -u {}); stop with Ctrl-C", views.views(), url, url);
+    return new SqlServer(spark, server, new SqlServerResult(url, views.views()));
+  }
+
+  /** The JDBC URL clients connect to. */
+  String url() {
+    return served.url();
+  }
+
+  @Override
+  public void close() {
+    server.stop();
+    spark.stop();
+  }
+
+  /** Fails, naming the key, when the address cannot be listened on; before any Spark work starts. */
+  static void checkFree(String host, int port) {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (address.isUnresolved()) {
+      throw new ConfigError("sql.host = '" + host + "' is not a known address; allowed: localhost, 0.0.0.0 (every"
+          + " interface), or this machine's name or address");
+    }
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(address);
+    } catch (BindException e) {
+      if (String.valueOf(e.getMessage()).contains("in use")) {
+        throw new ConfigError("sql.port = " + port + " is in use on " + host + " (another sql-server or thrift"
+            + " server?); allowed: a free port, e.g. --sql.port " + (port < 65535 ? port + 1 : 10000));
+      }
+      throw new ConfigError("sql.host = '" + host + "' cannot be listened on (" + e.getMessage() + "); allowed:"
+          + " localhost, 0.0.0.0 (every interface), or one of this machine's addresses");
+    } catch (IOException e) {
+      throw new ConfigError("sql.port = " + port + " on " + host + " cannot be listened on: " + e.getMessage());
+    }
+  }
+
+  private static String clientHost(String host) throws IOException {
+    return InetAddress.getByName(host).isAnyLocalAddress() ? InetAddress.getLocalHost().getHostName() : host;
+  }
+}
