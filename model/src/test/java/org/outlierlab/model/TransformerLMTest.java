@@ -23,6 +23,7 @@ import org.outlierlab.model.ModelConfig.EntropyRegulation;
 import org.outlierlab.model.ModelConfig.Positions;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
+import org.outlierlab.model.train.TrainStep;
 
 /** The model against oracles: finite differences, causality, and the structure the paper prescribes. */
 class TransformerLMTest {

@@ -24,7 +24,7 @@ import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.metrics.KurtosisUpdate;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.SequencePairs;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;

@@ -19,7 +19,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.FusedOps;
@@ -27,6 +26,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainData;
 import org.outlierlab.model.train.TrainSettings;
+import org.outlierlab.model.train.TrainStep;
 import org.outlierlab.model.train.TrainingEngine;
 import org.outlierlab.model.train.Worker;
 

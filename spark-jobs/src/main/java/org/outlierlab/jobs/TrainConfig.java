@@ -19,7 +19,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 import org.outlierlab.model.train.TrainSettings;
 
 /** Reads and validates {@code model.*} and {@code train.*}. */

@@ -19,7 +19,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.metrics.LayerStats;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 
 /** Snapshots with a planted outlier neuron and known values, written in the project's schema, through the job. */
 class MetricsJobTest {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
-import org.outlierlab.model.Checkpoint;
+import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.blas.BlasKernels;

@@ -1,5 +1,8 @@
 package org.outlierlab.model.graph;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * A named point of the graph: a tensor where the paper measures or a quantiser acts. {@link GraphBuilder} names one at
  * every such tensor (renaming a SameDiff variable adds no op). What happens there is decided in one place: nothing
@@ -42,4 +45,19 @@ package org.outlierlab.model.graph;
  *     input or a parameter, which keep their own names
  * @param weight whether the site is a weight (the same for every sequence) rather than an activation
  */
-public record Site(String name, String variable, boolean weight) {}
+public record Site(String name, String variable, boolean weight) {
+  /** A per-layer site name, e.g. resid_attn_in_3; the unembedding's have no layer suffix. */
+  private static final Pattern LAYERED = Pattern.compile("(.*)_(\\d+)");
+
+  /** A site's kind: its name without the layer suffix (norm_attn_out_3 → norm_attn_out). */
+  public static String kind(String site) {
+    Matcher m = LAYERED.matcher(site);
+    return m.matches() ? m.group(1) : site;
+  }
+
+  /** A site's layer: its suffix, or {@code nLayers} for the unembedding's, which come after the last layer. */
+  public static int layer(String site, int nLayers) {
+    Matcher m = LAYERED.matcher(site);
+    return m.matches() ? Integer.parseInt(m.group(2)) : nLayers;
+  }
+}
