@@ -13,7 +13,8 @@ import org.outlierlab.model.ModelConfig.Positions;
 /** OP's α from the signal-propagation recursion: closed forms, the GeLU constant, and against measured α. */
 class AlphaRecursionTest {
   private static ModelConfig op(int d, int layers, Positions positions, Alpha alpha) {
-    return ModelConfig.of(Block.OP, 1000, d, layers, 4, 64).withStyle(Activation.GELU, positions, false, alpha);
+    return ModelConfig.preset(Block.OP, 1000, d, layers, 4, 64).activation(Activation.GELU).positions(positions)
+        .alpha(alpha).build();
   }
 
   /**
@@ -34,8 +35,8 @@ class AlphaRecursionTest {
   @Test
   void normsResetTheSecondMoment() {
     for (Block block : new Block[] {Block.PRE_LN, Block.POST_LN}) {
-      ModelConfig c = ModelConfig.of(block, 1000, 64, 3, 4, 64).withStyle(Activation.GELU, Positions.LEARNED, false,
-          Alpha.RECURSION);
+      ModelConfig c = ModelConfig.preset(block, 1000, 64, 3, 4, 64).activation(Activation.GELU)
+          .alpha(Alpha.RECURSION).build();
       for (double alpha : AlphaRecursion.alphas(c)) {
         assertEquals(1 / Math.sqrt(64 * 0.0004), alpha, 1e-12, block.name());
       }

@@ -27,6 +27,7 @@ import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.EpsPlacement;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.train.TrainData;
+import org.outlierlab.model.train.TrainStep;
 
 /**
  * The golden state (llm.c's habit): the model against bench/torch_model.py, the transformer written again in PyTorch

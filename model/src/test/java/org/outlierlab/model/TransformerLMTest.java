@@ -23,6 +23,7 @@ import org.outlierlab.model.ModelConfig.EntropyRegulation;
 import org.outlierlab.model.ModelConfig.Positions;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
+import org.outlierlab.model.train.TrainStep;
 
 /** The model against oracles: finite differences, causality, and the structure the paper prescribes. */
 class TransformerLMTest {
@@ -34,6 +35,12 @@ class TransformerLMTest {
     return ModelConfig.of(block, V, D, 2, 2, T);
   }
 
+  /** Table 3's "Post-QK+Pre-V" row: QK-Norm and a norm on V alone. */
+  static ModelConfig qkNormAndPreVOnly() {
+    return tiny(Block.PRE_LN).toBuilder().normBeforeQk(false).normBeforeMlp(false)
+        .entropyRegulation(EntropyRegulation.QK_NORM).build();
+  }
+
   static Stream<Arguments> variants() {
     return Stream.of(
         Arguments.of("pre-ln", tiny(Block.PRE_LN)),
@@ -42,12 +49,12 @@ class TransformerLMTest {
         Arguments.of("pre-srms", tiny(Block.PRE_SRMS)),
         Arguments.of("op", tiny(Block.OP)),
         Arguments.of("op-tanh-trainable-beta-gelu-rope-tied-alpha",
-            tiny(Block.OP).withNorms(false, false, false, false, false, EntropyRegulation.TANH)
-                .withBeta(0.3, true).withStyle(Activation.GELU, Positions.ROPE, true, ModelConfig.Alpha.MEASURED)),
-        Arguments.of("pre-ln-downweighted-final-norm", tiny(Block.PRE_LN).withBeta(0.2, false)
-            .withNorms(true, true, true, false, true, EntropyRegulation.NONE)),
-        Arguments.of("table3-qk-norm-and-pre-v-only", tiny(Block.PRE_LN)
-            .withNorms(false, true, false, false, false, EntropyRegulation.QK_NORM)));
+            tiny(Block.OP).toBuilder().entropyRegulation(EntropyRegulation.TANH).beta(0.3).betaTrainable(true)
+                .activation(Activation.GELU).positions(Positions.ROPE).tiedEmbeddings(true)
+                .alpha(ModelConfig.Alpha.MEASURED).build()),
+        Arguments.of("pre-ln-downweighted-final-norm",
+            tiny(Block.PRE_LN).toBuilder().beta(0.2).finalNorm(true).build()),
+        Arguments.of("table3-qk-norm-and-pre-v-only", qkNormAndPreVOnly()));
   }
 
   static int[][] tokens(long seed, int batch) {
@@ -193,7 +200,7 @@ class TransformerLMTest {
   @Test
   void betaScalesTheResidualBranchesWhereThePaperSays() {
     // With beta -> 0 the OP block is the identity on the residual stream: every layer sees the embedding.
-    ModelConfig config = tiny(Block.OP).withBeta(1e-12, false);
+    ModelConfig config = tiny(Block.OP).toBuilder().beta(1e-12).build();
     TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 3);
     int[][] in = tokens(9, 2);
     Map<String, INDArray> acts = model.forwardBackward(in, in, Set.of("resid_attn_in_0", "resid_mlp_in_1", "unembed_in"))
@@ -216,8 +223,8 @@ class TransformerLMTest {
 
   @Test
   void alphaMakesEveryMlpPreActivationUnitRmsAtInit() {
-    ModelConfig config = ModelConfig.of(Block.OP, 97, 64, 3, 4, 16)
-        .withStyle(Activation.GELU, Positions.ROPE, true, ModelConfig.Alpha.MEASURED);
+    ModelConfig config = ModelConfig.preset(Block.OP, 97, 64, 3, 4, 16).activation(Activation.GELU)
+        .positions(Positions.ROPE).tiedEmbeddings(true).alpha(ModelConfig.Alpha.MEASURED).build();
     TransformerLM model = new TransformerLM(config, DataType.DOUBLE, 4);
     int[][] ids = new int[8][16];
     for (int i = 0; i < 8; i++) {
@@ -255,8 +262,7 @@ class TransformerLMTest {
         "norm_mlp_out_1")), preLn.sites().toString());
     TransformerLM op = new TransformerLM(tiny(Block.OP), DataType.DOUBLE, 1);
     assertTrue(op.sites().stream().noneMatch(s -> s.startsWith("norm_")), op.sites().toString());
-    TransformerLM vOnly = new TransformerLM(tiny(Block.PRE_LN)
-        .withNorms(false, true, false, false, false, EntropyRegulation.QK_NORM), DataType.DOUBLE, 1);
+    TransformerLM vOnly = new TransformerLM(qkNormAndPreVOnly(), DataType.DOUBLE, 1);
     assertTrue(vOnly.sites().contains("norm_attn_out_1") && !vOnly.sites().contains("norm_mlp_out_1"),
         "a norm on V alone is the attention's norm site: " + vOnly.sites());
 

@@ -149,7 +149,7 @@ public final class Main {
       return "not found: " + root.getMessage();
     }
     if (root instanceof OutputExistsException || root instanceof DataPrepJob.BadInputException
-        || root instanceof org.outlierlab.model.TrainStep.DivergedException) {
+        || root instanceof org.outlierlab.model.train.TrainStep.DivergedException) {
       return root.getMessage();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();

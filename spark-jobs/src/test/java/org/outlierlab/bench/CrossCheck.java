@@ -18,12 +18,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.model.ModelConfig;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainData;
+import org.outlierlab.model.train.TrainStep;
 
 /**
  * The cross-check's Outlier Lab side (bench/crosscheck.sh; the peer is bench/torch_crosscheck.py). Trains a model

@@ -13,7 +13,7 @@ import java.util.Random;
 import org.apache.hadoop.conf.Configuration;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.metrics.LayerStats;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 
 /**
  * Writes one synthetic snapshot (N tokens × d, Gaussian with one planted outlier neuron) both as a run's

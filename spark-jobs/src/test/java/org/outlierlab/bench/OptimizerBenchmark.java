@@ -13,13 +13,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.Soap;
+import org.outlierlab.model.train.TrainStep;
 
 /**
  * What SOAP and rotated AdaFactor cost against AdamW, on the parameters of the training benchmark's small model

@@ -10,11 +10,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
+import org.outlierlab.model.train.TrainStep;
 
 /**
  * Training throughput of the Pre-LN model on random tokens (the benchmark's peer runs the same model in

@@ -10,7 +10,7 @@ import org.outlierlab.model.optim.LrSchedule;
  * @param snapshotSteps steps whose forward pass is captured, in addition to every {@code snapshotInterval}
  * @param snapshotWindow every step in this range is captured too (the App D decomposition needs consecutive steps)
  * @param probe how many sequences of a captured batch go into the snapshot
- * @param snapshotSites the kinds of site captured ({@link Snapshots#SITES}), each at every layer that has it
+ * @param snapshotSites the kinds of site captured ({@link org.outlierlab.model.run.Snapshots#SITES}), each at every layer that has it
  * @param snapshotLayers the layers captured (unembed_in's is the number of layers); empty: every layer
  * @param fixedProbe capture the first {@code probe} validation sequences at every snapshot step (a forward pass
  *     without gradient), instead of the training batch: the same inputs each time, as the App D decomposition needs

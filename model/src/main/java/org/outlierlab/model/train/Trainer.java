@@ -10,10 +10,13 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.outlierlab.dataprep.Splits;
-import org.outlierlab.model.Checkpoint;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.graph.Site;
 import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.run.Checkpoint;
+import org.outlierlab.model.run.RunLayout;
+import org.outlierlab.model.run.Snapshots;
+import org.outlierlab.model.run.TrainLog;
 
 /**
  * A training run over data-prep's token shards, driven step range by step range through a {@link TrainingEngine}
@@ -21,7 +24,8 @@ import org.outlierlab.model.optim.Optimizer;
  * configured steps, train_log rows, periodic evaluation and checkpoints that resume exactly. A diverged run
  * stops with its last good checkpoint kept. The model and optimiser given here hold the run's state between calls.
  *
- * <p>Run directory: {@code checkpoints/}, {@code snapshots/}, {@code train_log/}.
+ * <p>What it writes in the run directory: {@link RunLayout#checkpoints}, {@link RunLayout#snapshots},
+ * {@link RunLayout#trainLog}.
  */
 public final class Trainer {
   private final TransformerLM model;
@@ -57,13 +61,14 @@ public final class Trainer {
           + " (data-prep's validation_fraction sets its size)");
     }
     Set<String> absent = new java.util.TreeSet<>(s.snapshotSites());
-    captureSites().forEach(site -> absent.remove(Snapshots.kind(site)));
+    captureSites().forEach(site -> absent.remove(Site.kind(site)));
     if (!absent.isEmpty() && s.hasSnapshots()) {
       progress.accept("snapshots hold no " + String.join(", ", absent) + ": this model has no such site (norm_* need"
           + " a norm before attention or the MLP, mlp_preact needs model.alpha)");
     }
     long start = 0;
-    Path checkpoints = new Path(s.runDir(), "checkpoints");
+    RunLayout files = new RunLayout(s.runDir());
+    Path checkpoints = files.checkpoints();
     if (resume) {
       var latest = Checkpoint.latest(checkpoints, conf);
       if (latest.isPresent()) {
@@ -77,7 +82,7 @@ public final class Trainer {
       model.initAlpha(engine.firstWorkerInputs(0)); // then frozen, and saved with the checkpoints
     }
     double tokensPerStep = (double) engine.workers() * s.batchSize() * t;
-    TrainLog log = new TrainLog(new Path(s.runDir(), "train_log"), conf);
+    TrainLog log = new TrainLog(files.trainLog(), conf);
     long runStart = System.nanoTime();
     long windowStart = runStart;
     long windowSteps = 0;
@@ -88,7 +93,7 @@ public final class Trainer {
       boolean capture = s.snapshotAt(from);
       if (capture && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
         Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), captureSites()), s.probe(),
-            model.config().nLayers(), new Path(s.runDir(), "snapshots"), conf);
+            model.config().nLayers(), files.snapshots(), conf);
       }
       long callStart = System.nanoTime();
       List<TrainStep.Result> results = engine.train(from, to, capture && !s.fixedProbe() ? captureSites() : Set.of());
@@ -101,8 +106,8 @@ public final class Trainer {
         lastLoss = r.loss();
         windowSteps++;
         if (!r.activations().isEmpty()) {
-          Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(),
-              new Path(s.runDir(), "snapshots"), conf);
+          Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(), files.snapshots(),
+              conf);
         }
         boolean evaluate = completed == to && evaluatesAt(completed) && validation.length >= s.batchSize();
         double valLoss = evaluate ? evaluate(validation, t) : Double.NaN;
@@ -161,9 +166,9 @@ public final class Trainer {
   private Set<String> captureSites() {
     Set<String> sites = new LinkedHashSet<>();
     for (String site : model.sites()) {
-      String kind = Snapshots.kind(site);
+      String kind = Site.kind(site);
       boolean layerWanted = s.snapshotLayers().isEmpty()
-          || s.snapshotLayers().contains(Snapshots.layer(site, model.config().nLayers()));
+          || s.snapshotLayers().contains(Site.layer(site, model.config().nLayers()));
       if (layerWanted
           && (s.snapshotSites().contains(kind) || (s.snapshotAttentionEntropy() && kind.equals("attn_probs")))) {
         sites.add(site);

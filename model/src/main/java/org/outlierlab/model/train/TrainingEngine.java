@@ -2,7 +2,6 @@ package org.outlierlab.model.train;
 
 import java.util.List;
 import java.util.Set;
-import org.outlierlab.model.TrainStep;
 
 /**
  * What trains the {@link Trainer}'s model: one process ({@link Worker}) or workers whose parameters are averaged

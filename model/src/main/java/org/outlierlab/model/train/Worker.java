@@ -8,7 +8,6 @@ import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
 

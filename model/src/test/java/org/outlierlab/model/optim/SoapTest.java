@@ -16,8 +16,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig;
-import org.outlierlab.model.TrainStep;
 import org.outlierlab.model.TransformerLM;
+import org.outlierlab.model.train.TrainStep;
 
 /**
  * SOAP and rotated AdaFactor: against a plain dense computation, against AdamW and AdaFactor where no axis is

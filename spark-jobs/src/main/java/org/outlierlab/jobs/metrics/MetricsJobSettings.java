@@ -5,7 +5,7 @@ import java.util.List;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.SparkSettings;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 
 /**
  * What the metrics job runs with: the runs or warehouses to read, the snapshot sites to aggregate, whether to fold

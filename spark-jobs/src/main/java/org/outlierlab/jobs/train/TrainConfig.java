@@ -19,7 +19,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 import org.outlierlab.model.train.TrainSettings;
 
 /** Reads and validates {@code model.*} and {@code train.*}. */
@@ -53,28 +53,29 @@ public final class TrainConfig {
           + "; allowed: d_model divisible by n_heads");
     }
     int seqLen = c.string("model.seq_len").equals("auto") ? rowLength - 1 : c.intBetween("model.seq_len", 1, 1 << 16);
-    ModelConfig p = ModelConfig.of(block, vocabSize, d, c.intBetween("model.n_layers", 1, 1024), heads, seqLen);
+    int layers = c.intBetween("model.n_layers", 1, 1024);
     ModelConfig.Positions positions = c.choice("model.positions", ModelConfig.Positions.class);
     if (positions == ModelConfig.Positions.ROPE && (d / heads) % 2 != 0) {
       throw new ConfigError("model.positions = rope needs an even head size (d_model / n_heads), got " + d / heads);
     }
-    return new ModelConfig(vocabSize, d, p.nLayers(), heads, p.seqLen(),
-        c.choiceOrDefault("model.norm", ModelConfig.Norm.class).orElse(p.norm()),
-        c.boolOrDefault("model.norm_before_qk").orElse(p.normBeforeQk()),
-        c.boolOrDefault("model.norm_before_v").orElse(p.normBeforeV()),
-        c.boolOrDefault("model.norm_before_mlp").orElse(p.normBeforeMlp()),
-        c.boolOrDefault("model.norm_after_residual").orElse(p.normAfterResidual()),
-        c.bool("model.final_norm"),
-        c.choiceOrDefault("model.entropy_regulation", ModelConfig.EntropyRegulation.class).orElse(p.entropyRegulation()),
-        c.positiveOrDefault("model.beta").orElse(p.beta()),
-        c.bool("model.beta_trainable"),
-        c.choice("model.alpha", ModelConfig.Alpha.class),
-        c.choice("model.activation", ModelConfig.Activation.class),
-        positions,
-        c.bool("model.tied_embeddings"),
-        c.positiveOrDefault("model.embedding_scale").orElse(p.embeddingScale()),
-        c.fraction("model.init_std", 0, 10, true),
-        c.fraction("model.norm_eps", 0, 1, true));
+    ModelConfig.Builder m = ModelConfig.preset(block, vocabSize, d, layers, heads, seqLen);
+    c.choiceOrDefault("model.norm", ModelConfig.Norm.class).ifPresent(m::norm);
+    c.boolOrDefault("model.norm_before_qk").ifPresent(m::normBeforeQk);
+    c.boolOrDefault("model.norm_before_v").ifPresent(m::normBeforeV);
+    c.boolOrDefault("model.norm_before_mlp").ifPresent(m::normBeforeMlp);
+    c.boolOrDefault("model.norm_after_residual").ifPresent(m::normAfterResidual);
+    c.choiceOrDefault("model.entropy_regulation", ModelConfig.EntropyRegulation.class).ifPresent(m::entropyRegulation);
+    c.positiveOrDefault("model.beta").ifPresent(m::beta);
+    c.positiveOrDefault("model.embedding_scale").ifPresent(m::embeddingScale);
+    return m.finalNorm(c.bool("model.final_norm"))
+        .betaTrainable(c.bool("model.beta_trainable"))
+        .alpha(c.choice("model.alpha", ModelConfig.Alpha.class))
+        .activation(c.choice("model.activation", ModelConfig.Activation.class))
+        .positions(positions)
+        .tiedEmbeddings(c.bool("model.tied_embeddings"))
+        .initStd(c.fraction("model.init_std", 0, 10, true))
+        .normEps(c.fraction("model.norm_eps", 0, 1, true))
+        .build();
   }
 
   /** train.snapshot_sites: the kinds of site captured in every snapshot (at least one). */

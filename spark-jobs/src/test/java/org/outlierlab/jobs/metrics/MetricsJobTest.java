@@ -22,7 +22,7 @@ import org.outlierlab.jobs.Main;
 import org.outlierlab.jobs.Stdout;
 import org.outlierlab.jobs.sql.WarehouseViews;
 import org.outlierlab.metrics.LayerStats;
-import org.outlierlab.model.train.Snapshots;
+import org.outlierlab.model.run.Snapshots;
 
 /** Snapshots with a planted outlier neuron and known values, written in the project's schema, through the job. */
 class MetricsJobTest {

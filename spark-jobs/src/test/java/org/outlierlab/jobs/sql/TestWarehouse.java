@@ -11,8 +11,8 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.jobs.metrics.MetricsJob;
-import org.outlierlab.model.train.RunInfo;
-import org.outlierlab.model.train.TrainLog;
+import org.outlierlab.model.run.RunInfo;
+import org.outlierlab.model.run.TrainLog;
 
 /**
  * A small warehouse in the project's schemas, written by the project's own writers (run_info, train_log) and as

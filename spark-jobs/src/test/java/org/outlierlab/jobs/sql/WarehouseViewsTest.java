@@ -59,9 +59,9 @@ class WarehouseViewsTest {
 
     // A new run, and another train_log file of an existing run, after the views were defined.
     TestWarehouse.addRun(wh, "op-3", "op", conf);
-    org.outlierlab.model.train.TrainLog log = new org.outlierlab.model.train.TrainLog(
+    org.outlierlab.model.run.TrainLog log = new org.outlierlab.model.run.TrainLog(
         new org.apache.hadoop.fs.Path(wh + "/runs/007/train_log"), conf);
-    log.add(new org.outlierlab.model.train.TrainLog.Row("007", 500, 2.0, 1e-3, 0.5, 1000, 9, Double.NaN));
+    log.add(new org.outlierlab.model.run.TrainLog.Row("007", 500, 2.0, 1e-3, 0.5, 1000, 9, Double.NaN));
     log.flush();
     assertEquals(List.of(Integer.toString(4 * TestWarehouse.LOGGED_STEPS + 1)),
         rows(s, "SELECT count(*) FROM train_log"));

@@ -17,7 +17,7 @@ import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.jobs.spark.ArrayCodec;
 import org.outlierlab.jobs.sql.WarehouseViews;
-import org.outlierlab.model.Checkpoint;
+import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.blas.BlasKernels;

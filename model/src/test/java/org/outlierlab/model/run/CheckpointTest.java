@@ -1,4 +1,4 @@
-package org.outlierlab.model;
+package org.outlierlab.model.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,9 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.outlierlab.model.ModelConfig.Block;
+import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.train.TrainStep;
+import org.outlierlab.model.train.TrainStepTest;
 
 class CheckpointTest {
   @TempDir Path dir;

@@ -1,4 +1,4 @@
-package org.outlierlab.model.train;
+package org.outlierlab.model.run;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,8 +1,9 @@
-package org.outlierlab.model;
+package org.outlierlab.model.train;
 
 import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.GradientClipping;
 import org.outlierlab.model.optim.LrSchedule;
 import org.outlierlab.model.optim.Optimizer;

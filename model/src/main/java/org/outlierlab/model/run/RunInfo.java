@@ -1,4 +1,4 @@
-package org.outlierlab.model.train;
+package org.outlierlab.model.run;
 
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
@@ -10,7 +10,7 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
 
 /**
  * A run's row of the {@code runs} table: what it is (block, resolved configuration) and how it went (status,
- * times, last losses). Rewritten atomically as the run starts and ends, in {@code <run>/run_info/}.
+ * times, last losses). Rewritten atomically as the run starts and ends, in {@link RunLayout#runInfo}.
  *
  * @param status running, finished, diverged or failed
  */
@@ -38,7 +38,7 @@ public record RunInfo(String runId, String block, String config, String status, 
       """);
 
   public void write(String runDir, Configuration conf) throws IOException {
-    ParquetFiles.write(new Path(new Path(runDir, "run_info"), "part-0.parquet"), conf, SCHEMA, RunInfo::emit,
+    ParquetFiles.write(new Path(new RunLayout(runDir).runInfo(), "part-0.parquet"), conf, SCHEMA, RunInfo::emit,
         java.util.List.of(this));
   }
 

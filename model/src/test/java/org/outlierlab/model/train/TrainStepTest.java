@@ -1,4 +1,4 @@
-package org.outlierlab.model;
+package org.outlierlab.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -15,15 +15,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.outlierlab.model.ModelConfig.Block;
+import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.AdamW;
 import org.outlierlab.model.optim.LrSchedule;
 
-class TrainStepTest {
+public class TrainStepTest {
   static final int V = 16;
   static final int T = 12;
 
   /** A learnable toy language: each row counts up by a row-specific stride, modulo V. */
-  static int[][][] batch(int b, long seed) {
+  public static int[][][] batch(int b, long seed) {
     java.util.Random r = new java.util.Random(seed);
     int[][] in = new int[b][T];
     int[][] out = new int[b][T];

@@ -1,4 +1,4 @@
-package org.outlierlab.model.train;
+package org.outlierlab.model.run;
 
 import java.io.IOException;
 import java.util.Map;
@@ -10,6 +10,7 @@ import org.apache.parquet.schema.MessageTypeParser;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.outlierlab.dataprep.shard.ParquetFiles;
+import org.outlierlab.model.graph.Site;
 
 /**
  * Activation snapshots (SCIENCE.md §2.5): for the first {@code probe} sequences of a captured step's batch, one
@@ -41,24 +42,9 @@ public final class Snapshots {
       }
       """);
 
-  /** A per-layer site name, e.g. resid_attn_in_3; unembed_in has no layer suffix. */
-  private static final java.util.regex.Pattern LAYERED = java.util.regex.Pattern.compile("(.*)_(\\d+)");
-
   private record Row(String runId, long step, int layer, String site, int tokenIndex, float[] values) {}
 
   private Snapshots() {}
-
-  /** A model site's kind: its name without the layer suffix (norm_attn_out_3 → norm_attn_out). */
-  static String kind(String site) {
-    java.util.regex.Matcher m = LAYERED.matcher(site);
-    return m.matches() ? m.group(1) : site;
-  }
-
-  /** A model site's layer: its suffix, or {@code nLayers} for unembed_in. */
-  static int layer(String site, int nLayers) {
-    java.util.regex.Matcher m = LAYERED.matcher(site);
-    return m.matches() ? Integer.parseInt(m.group(2)) : nLayers;
-  }
 
   /** Writes {@code <dir>/step-<step>.parquet} atomically from the activations captured at {@code step}. */
   public static void write(String runId, long step, Map<String, INDArray> activations, int probe, int nLayers,
@@ -67,8 +53,8 @@ public final class Snapshots {
     try (ParquetFiles.AtomicFile<Row> file = ParquetFiles.create(target, "w", conf, SCHEMA, Snapshots::emit,
         "values.list.element")) {
       for (Map.Entry<String, INDArray> e : activations.entrySet()) {
-        String site = kind(e.getKey());
-        int layer = layer(e.getKey(), nLayers);
+        String site = Site.kind(e.getKey());
+        int layer = Site.layer(e.getKey(), nLayers);
         INDArray a = e.getValue();
         if (site.equals("attn_probs")) {
           file.write(new Row(runId, step, layer, "attn_entropy", -1, entropyPerHead(a, probe)));

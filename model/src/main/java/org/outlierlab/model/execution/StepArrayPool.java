@@ -1,4 +1,4 @@
-package org.outlierlab.model;
+package org.outlierlab.model.execution;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.memory.AbstractMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * removes the cost without tracking lifetimes inside a pass.
  *
  * <p>The contract: arrays from pass N (including the gradients and activations the pass returns) are valid only
- * until {@link #nextPass()} is called for pass N+1.
+ * until {@link #startPass} is called for pass N+1.
  */
 final class StepArrayPool extends AbstractMemoryMgr {
   private record Key(DataType type, char order, List<Long> shape) {
@@ -37,8 +39,17 @@ final class StepArrayPool extends AbstractMemoryMgr {
   /** Arrays handed out in the current pass. */
   private final List<INDArray> inUse = new ArrayList<>();
 
-  /** Starts a pass: everything the previous pass allocated may be reused. */
-  void nextPass() {
+  /**
+   * Makes this thread's gradient session of {@code sd} allocate from this pool, and starts a pass: everything the
+   * previous pass allocated may be reused.
+   */
+  void startPass(SameDiff sd) {
+    SameDiff gradient = sd.getFunction("grad"); // SameDiff.GRAD_FN_KEY, built by GraphBuilder.createGradientsQuietly
+    InferenceSession session = gradient.getSessions()
+        .computeIfAbsent(Thread.currentThread().getId(), id -> new InferenceSession(gradient));
+    if (session.getMmgr() != this) {
+      session.setMmgr(this);
+    }
     for (INDArray a : inUse) {
       free.computeIfAbsent(Key.of(a.dataType(), a.ordering(), a.shape()), k -> new ArrayDeque<>()).add(a);
     }
