@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The parameter-averaging benchmark (run it as: bin/oflab bench averaging [--steps N] [--frequency K]).
-# Trains the quickstart's model (6 x 128, byte-level demo tokens, 8 sequences per worker and step) with the
+# Trains the quickstart's model (6 x 128, byte-level demo tokens, its batch per worker and step) with the
 # train job on the embedded Spark: 1 worker, 2 workers averaging every K steps, and 2 workers averaging every
 # step. Prints one JSON object per run (tokens/s over the whole run, rounds, averaging overhead per round) and a
 # summary with the 2-worker speed-up. No peer: PyTorch has no parameter-averaging trainer to compare with.
@@ -29,8 +29,9 @@ for run in "1 $FREQUENCY" "2 $FREQUENCY" "2 1"; do
   # "train: done in 52.3 s (30 rounds, 4.1 s of averaging overhead); ..."
   done_line=$(grep -o 'done in [0-9.]* s ([0-9]* rounds, [0-9.]* s of averaging overhead)' "$log")
   read -r wall rounds overhead < <(echo "$done_line" | sed -E 's/done in ([0-9.]+) s \(([0-9]+) rounds, ([0-9.]+) s.*/\1 \2 \3/')
-  seq_len=$(grep -o 'x [0-9]* tokens, averaged' "$log" | awk '{print $2}')
-  ROWS+=("$(python3 -c "import json,sys; w,k,s,t,wall,r,o=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]),float(sys.argv[5]),int(sys.argv[6]),float(sys.argv[7]); print(json.dumps({'workers':w,'averaging_frequency':k,'steps':s,'tokens_per_s':round(s*w*8*t/wall),'wall_s':wall,'rounds':r,'averaging_overhead_s':o,'overhead_per_round_s':round(o/max(r,1),3)}))" "$workers" "$frequency" "$STEPS" "$seq_len" "$wall" "$rounds" "$overhead")")
+  # "... 300 steps of 2 workers x 16 x 127 tokens (1 threads each), ...": the batch per worker and the sequence length
+  read -r batch seq_len < <(grep -oE 'workers x [0-9]+ x [0-9]+ tokens' "$log" | awk '{print $3, $5}')
+  ROWS+=("$(python3 -c "import json,sys; w,k,s,t,wall,r,o,b=int(sys.argv[1]),int(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]),float(sys.argv[5]),int(sys.argv[6]),float(sys.argv[7]),int(sys.argv[8]); print(json.dumps({'workers':w,'averaging_frequency':k,'steps':s,'tokens_per_s':round(s*w*b*t/wall),'wall_s':wall,'rounds':r,'averaging_overhead_s':o,'overhead_per_round_s':round(o/max(r,1),3)}))" "$workers" "$frequency" "$STEPS" "$seq_len" "$wall" "$rounds" "$overhead" "$batch")")
   echo "${ROWS[-1]}"
 done
 python3 - "${ROWS[@]}" <<'PY'
