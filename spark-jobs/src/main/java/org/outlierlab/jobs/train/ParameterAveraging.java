@@ -99,7 +99,9 @@ final class ParameterAveraging implements TrainingEngine {
   @Override
   public List<TrainStep.Result> train(long from, long to, Set<String> capture) {
     long started = System.nanoTime();
-    Broadcast<RoundInput> input = sc.broadcast(new RoundInput(round, from, to, Set.copyOf(capture),
+    // A LinkedHashSet keeps the sites in graph order, so snapshot files list their rows in the same order every run
+    // (Set.copyOf's iteration order changes from JVM to JVM).
+    Broadcast<RoundInput> input = sc.broadcast(new RoundInput(round, from, to, new java.util.LinkedHashSet<>(capture),
         ArrayCodec.encode(model.parameters()), ArrayCodec.encode(optimizer.state())));
     long broadcast = System.nanoTime();
     WorkerSpec s = spec;

@@ -296,16 +296,22 @@ class TrainJobTest {
     assertTrue(small > 0.8e9 && small < 1.5e9, "estimate " + small);
   }
 
-  @Test
-  void fixedProbeSnapshotsFeedTheKurtosisUpdateDecomposition() throws Exception {
-    assertEquals(0, Main.run(train(tokens(), "--probe_inputs", "fixed", "--snapshot_window", "[0, 3]",
-        "--snapshot_steps", "[8]", "--snapshot_layers", "[1]")));
+  /** Runs the metrics job over the test's warehouse; a session with its layer_metrics as a view (the caller stops it). */
+  private SparkSession metricsOfTheWarehouse() throws Exception {
     String wh = dir.resolve("wh").toString();
     assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
         "--warehouse", wh}));
     SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
+    return spark;
+  }
+
+  @Test
+  void fixedProbeSnapshotsFeedTheKurtosisUpdateDecomposition() throws Exception {
+    assertEquals(0, Main.run(train(tokens(), "--probe_inputs", "fixed", "--snapshot_window", "[0, 3]",
+        "--snapshot_steps", "[8]", "--snapshot_layers", "[1]")));
+    SparkSession spark = metricsOfTheWarehouse();
     try {
-      spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
       List<Row> steps = spark.sql("SELECT DISTINCT step FROM layer_metrics WHERE metric = 'u4_2' AND site = 'resid_attn_in' "
           + "ORDER BY step").collectAsList();
       assertEquals(List.of(0L, 1L, 2L), steps.stream().map(r -> r.getLong(0)).toList(),
@@ -327,12 +333,8 @@ class TrainJobTest {
         && bad.getMessage().contains("norm_attn_out"), bad.getMessage());
     assertEquals(0, Main.run(train(tokens, "--model.block", "pre-ln", "--steps", "2", "--snapshot_steps", "[0, 1]",
         "--snapshot_sites", "[resid_attn_in, norm_attn_out, norm_mlp_out]")));
-    String wh = dir.resolve("wh").toString();
-    assertEquals(0, Main.run(new String[] {"metrics", "--master", "local[2]", "--spark.ui.enabled", "false", "--runs", wh,
-        "--warehouse", wh}));
-    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    SparkSession spark = metricsOfTheWarehouse();
     try {
-      spark.read().parquet(wh + "/layer_metrics").createOrReplaceTempView("layer_metrics");
       List<Row> rows = spark.sql("SELECT site, count(DISTINCT step), count(DISTINCT layer), min(value) FROM layer_metrics "
           + "WHERE metric = 'kurtosis' GROUP BY site ORDER BY site").collectAsList();
       assertEquals(List.of("norm_attn_out", "norm_mlp_out", "resid_attn_in"), rows.stream().map(r -> r.getString(0)).toList());
