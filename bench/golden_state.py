@@ -9,7 +9,7 @@ independent implementations, not the Java model with an earlier copy of itself.
 For each block, a tiny model in float64 (vocab 16, d 8, 2 layers, 2 heads, 8 tokens, batch 2), seed 0:
   the settings below, the token batch [batch, seq + 1] (inputs are [:, :-1], next-token targets [:, 1:]), every
   initial parameter (param/<name>), the logits [batch·seq, vocab] and the mean cross-entropy at those weights,
-  every parameter's gradient (grad/<name>), the kurtosis (Eq 1 (SCIENCE.md §1.2)) of the residual stream entering each block
+  every parameter's gradient (grad/<name>), the kurtosis (Eq 1, SCIENCE.md §1.2) of the residual stream entering each block
   (site resid_attn_in_<l>), then five training steps on the same batch, each: gradient, clipping by global norm
   (torch's clip_grad_norm_), torch.optim.AdamW with eps after the bias correction (the Java EpsPlacement.TORCH) and
   decoupled weight decay on matrices only, at a constant learning rate; grad_norms are the norms before clipping,

@@ -3,7 +3,7 @@
 Reads what CrossCheck wrote into <dir>: java.json (settings and results), params/<name>.npy (initial parameters),
 batches.npy and probe.npy (token rows). Loads the parameters into torch_model.TransformerLM, trains on the same
 batches with torch.optim.AdamW (weight decay on matrices only), torch's clip_grad_norm_, the train job's learning
-rate schedule written again here, and the mean cross-entropy; measures the same kurtosis (Eq 1 (SCIENCE.md §1.2), via
+rate schedule written again here, and the mean cross-entropy; measures the same kurtosis (Eq 1 of SCIENCE.md §1.2, via
 numpy_metrics.statistics) on the same probe rows at the same steps. Writes <dir>/torch.json and
 <dir>/steps.jsonl, prints JSON lines (some steps, the kurtosis at each probe step, a summary) and exits 1 when a
 check fails (see TOLERANCES).

@@ -171,14 +171,14 @@ public final class LayerStats implements Serializable {
    * token), r = sqrt(Σ_ij x_ij² / (N·d)) and r_c the same of X_c, Z = X / r and Z_c = X_c / r_c, and Eq1(a) =
    * mean_j(a_j²) / mean_j(a_j)² for a per-neuron vector a.
    * <ul>
-   *   <li>{@code kurtosis}: Eq1(m), m_j = (1/N) Σ_i z_ij² (Eq 1 (SCIENCE.md §1.2), uncentred; from 1, all neurons equal, to d).
+   *   <li>{@code kurtosis}: Eq1(m), m_j = (1/N) Σ_i z_ij² (Eq 1 of SCIENCE.md §1.2, uncentred; from 1, all neurons equal, to d).
    *   <li>{@code kurtosis_released_code}: what bobby-he/simplified_transformers logs as kurtosis: the unbiased
    *       variance (divisor d − 1) of m'_j = (1/N) Σ_i (x_c,ij / (r_c + 1e-8))²; about
    *       (kurtosis_width_centred − 1)·d/(d − 1), exactly so without the 1e-8.
    *   <li>{@code kurtosis_width_centred}: Eq1(m_c), m_c,j = (1/N) Σ_i x_c,ij² (SCIENCE.md §1.6, centre=width).
    *   <li>{@code kurtosis_neuron_centred}: Eq1(v), v_j = (1/N) Σ_i (x_ij − mean_i x_ij)² (§1.6, centre=neuron).
    *   <li>{@code mmr_mean}, {@code mmr_median}, {@code mmr_max}: the mean, median (lower middle) and max over rows of
-   *       max_j |x_ij| / median_j |x_ij| (Eq 2 (SCIENCE.md §1.3); the median over j is the lower middle for even d, as torch's).
+   *       max_j |x_ij| / median_j |x_ij| (Eq 2 of SCIENCE.md §1.3; the median over j is the lower middle for even d, as torch's).
    *   <li>{@code mmr_mean_width_centred}, {@code mmr_median_width_centred}, {@code mmr_max_width_centred}: the same
    *       of X_c; mmr_mean_width_centred is the released code's max_median_ratio.
    *   <li>{@code act_rms}: r. {@code act_rms_width_centred}: r_c (the released code's x_rms is r_c + 1e-8).

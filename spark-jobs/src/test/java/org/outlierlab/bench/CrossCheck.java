@@ -33,8 +33,8 @@ import org.outlierlab.model.train.TrainStep;
  * initial parameters, in the project's layout: a linear weight is [in, out]), {@code batches.npy} (int32
  * [steps, batch, seq + 1]: the rows of every step, inputs and next-token targets), {@code probe.npy} (int32
  * [probe, seq + 1]: the first validation rows); and {@code java.json}: the settings, each step's loss, learning
- * rate and gradient norm (before clipping), and, for the model after 0, N/2 and N updates, the kurtosis (Eq 1
- * (SCIENCE.md §1.2)) of the residual stream entering every block and the unembedding on the probe inputs.
+ * rate and gradient norm (before clipping), and, for the model after 0, N/2 and N updates, the kurtosis (Eq 1,
+ * SCIENCE.md §1.2) of the residual stream entering every block and the unembedding on the probe inputs.
  * usage: CrossCheck <out> <tokens> <block> <float|double> <steps> <d> <layers> <heads> <batch> <lr> <probe>
  */
 public final class CrossCheck {

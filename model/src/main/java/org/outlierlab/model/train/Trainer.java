@@ -60,8 +60,9 @@ public final class Trainer {
           + validation.length + " sequences, fewer than train.batch_size = " + s.batchSize()
           + " (data-prep's validation_fraction sets its size)");
     }
+    Set<String> capture = captureSites();
     Set<String> absent = new java.util.TreeSet<>(s.snapshotSites());
-    captureSites().forEach(site -> absent.remove(Site.kind(site)));
+    model.sites().forEach(site -> absent.remove(Site.kind(site)));
     if (!absent.isEmpty() && s.hasSnapshots()) {
       progress.accept("snapshots hold no " + String.join(", ", absent) + ": this model has no such site (norm_* need"
           + " a norm before attention or the MLP, mlp_preact needs model.alpha)");
@@ -90,13 +91,13 @@ public final class Trainer {
     double lastValLoss = Double.NaN;
     for (long from = start; from < s.steps(); ) {
       long to = nextBoundary(from, engine.maxStepsPerCall());
-      boolean capture = s.snapshotAt(from);
-      if (capture && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
-        Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), captureSites()), s.probe(),
+      boolean snapshot = s.snapshotAt(from);
+      if (snapshot && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
+        Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), capture), s.probe(),
             model.config().nLayers(), files.snapshots(), conf);
       }
       long callStart = System.nanoTime();
-      List<TrainStep.Result> results = engine.train(from, to, capture && !s.fixedProbe() ? captureSites() : Set.of());
+      List<TrainStep.Result> results = engine.train(from, to, snapshot && !s.fixedProbe() ? capture : Set.of());
       long callEnd = System.nanoTime();
       for (int i = 0; i < results.size(); i++) {
         TrainStep.Result r = results.get(i);

@@ -240,16 +240,16 @@ public final class MetricsJob {
       return List.of();
     }
     var filter = snapshots.col("site").isin(sites.toArray()).and(snapshots.col("run_id").isin(fixedProbeRuns.toArray()));
-    Map<String, Map<Long, Long>> previous = new java.util.HashMap<>(); // run -> step -> step − 1, when snapshotted
+    Map<String, Set<Long>> afterOneStep = new java.util.HashMap<>(); // run -> steps whose step − 1 has a snapshot too
     Map<String, Long> gaps = new java.util.TreeMap<>(); // run -> consecutive snapshots more than one step apart
     Map<String, Long> lastStep = new java.util.HashMap<>();
     for (Row r : snapshots.filter(filter).select("run_id", "step").distinct().orderBy("run_id", "step").collectAsList()) {
       String run = r.getString(0);
       long step = r.getLong(1);
-      Map<Long, Long> steps = previous.computeIfAbsent(run, k -> new java.util.HashMap<>());
+      Set<Long> paired = afterOneStep.computeIfAbsent(run, k -> new java.util.HashSet<>());
       Long last = lastStep.put(run, step);
       if (last != null && step == last + 1) {
-        steps.put(step, last);
+        paired.add(step);
       } else if (last != null) {
         gaps.merge(run, 1L, Long::sum);
       }
@@ -257,13 +257,13 @@ public final class MetricsJob {
     gaps.forEach((run, n) -> LOG.warn("metrics: run {} has fixed-probe snapshots {} time(s) more than one step apart; "
         + "the App D terms (u2_1 ... u4_4) are per training step, so those pairs are skipped. Snapshot every step "
         + "of the studied window (train.snapshot_window, as conf/paper/appendix-d.conf does)", run, n));
-    Map<String, Map<Long, Long>> before = Map.copyOf(previous);
+    Map<String, Set<Long>> paired = Map.copyOf(afterOneStep);
     JavaRDD<TokenRow> rows = TokenRow.of(snapshots, filter);
     var at = rows.mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), r.step(), r.layer(), r.site(),
         r.tokenIndex()), r.values()));
-    var next = rows.filter(r -> before.get(r.runId()).containsKey(r.step()))
-        .mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), before.get(r.runId()).get(r.step()),
-            r.layer(), r.site(), r.tokenIndex()), r.values()));
+    var next = rows.filter(r -> paired.get(r.runId()).contains(r.step()))
+        .mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), r.step() - 1, r.layer(), r.site(), r.tokenIndex()),
+            r.values()));
     List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)
         .mapToPair(e -> new Tuple2<>(e._1().group(), e._2()))
         .combineByKey(

@@ -167,7 +167,7 @@ class MetricsJobTest {
     assertTrue(e.getMessage().contains("nothing"), e.getMessage());
   }
 
-  /** m2 and m4 of a snapshot (App D (SCIENCE.md §4)), brute force. */
+  /** m2 and m4 of a snapshot (App D, SCIENCE.md §4), brute force. */
   static double[] moments(float[][] x) {
     double m2 = 0;
     double m4 = 0;
