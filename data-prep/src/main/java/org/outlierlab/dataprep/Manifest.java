@@ -19,6 +19,19 @@ public final class Manifest {
 
   private Manifest() {}
 
+  /** The manifest of a token directory; fails, saying to run data-prep, when it has none. */
+  public static com.fasterxml.jackson.databind.JsonNode read(String tokensDir, Configuration conf) throws IOException {
+    Path file = new Path(tokensDir, FILE_NAME);
+    FileSystem fs = file.getFileSystem(conf);
+    if (!fs.exists(file)) {
+      throw new java.io.FileNotFoundException(tokensDir + " is not a data-prep output (no " + FILE_NAME
+          + "); run bin/oflab data-prep first");
+    }
+    try (var in = fs.open(file)) {
+      return new ObjectMapper().readTree(in);
+    }
+  }
+
   public static ObjectNode build(
       DataPrepSettings s, TokenizerSpec spec, Tokenizer tokenizer, PrepStats stats, InputPlanner.Plan plan,
       Map<String, Object> resolvedConfig) {

@@ -113,8 +113,12 @@ public final class TransformerLM {
 
   /** Mean next-token cross-entropy of {@code targets} given {@code inputs} (no gradient). */
   public double loss(int[][] inputs, int[][] targets) {
-    double sum = parts.onParts(inputs, targets, Replica::lossSum).stream().mapToDouble(Double::doubleValue).sum();
-    return sum / ((double) inputs.length * c.seqLen());
+    return lossSum(inputs, targets) / ((double) inputs.length * c.seqLen());
+  }
+
+  /** The sum over the batch's tokens of the next-token cross-entropy (no gradient), its parts added in order. */
+  public double lossSum(int[][] inputs, int[][] targets) {
+    return parts.onParts(inputs, targets, Replica::lossSum).stream().mapToDouble(Double::doubleValue).sum();
   }
 
   /** Every trainable parameter by name: the graph's variables plus the embedding tables kept outside it. */
@@ -149,5 +153,10 @@ public final class TransformerLM {
    */
   public List<String> sites() {
     return graph.siteNames();
+  }
+
+  /** The site called {@code name}: whether it is a weight, and the variable holding it. */
+  public Site site(String name) {
+    return graph.site(name);
   }
 }

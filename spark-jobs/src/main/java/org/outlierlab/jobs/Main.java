@@ -14,6 +14,9 @@ import org.outlierlab.jobs.dataprep.DataPrepJobSettings;
 import org.outlierlab.jobs.dataprep.DataPrepResult;
 import org.outlierlab.jobs.metrics.MetricsJob;
 import org.outlierlab.jobs.metrics.MetricsJobSettings;
+import org.outlierlab.jobs.quant.QuantEvalJob;
+import org.outlierlab.jobs.quant.QuantEvalResult;
+import org.outlierlab.jobs.quant.QuantEvalSettings;
 import org.outlierlab.jobs.sql.SqlJob;
 import org.outlierlab.jobs.sql.SqlJobSettings;
 import org.outlierlab.jobs.sql.SqlServer;
@@ -63,6 +66,8 @@ public final class Main {
         TrainJobSettings::read, TrainJob::run, TrainResult::summary, TrainJob.class));
     JOBS.put("metrics", new Job<>(List.of(MetricsJob.SECTION, "spark"), MetricsJobSettings::read, MetricsJob::run,
         Main::nothingMore, MetricsJob.class));
+    JOBS.put("quant-eval", new Job<>(List.of(QuantEvalSettings.SECTION, "spark"), QuantEvalSettings::read,
+        QuantEvalJob::run, QuantEvalResult::summary, QuantEvalJob.class));
     JOBS.put("sql", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlJobSettings::read, SqlJob::run, Main::nothingMore,
         SqlJob.class, "sql.query"));
     JOBS.put("sql-server", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlServerSettings::read, SqlServer::serve,
@@ -163,6 +168,7 @@ public final class Main {
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
           metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
+          quant-eval  trained checkpoints in full precision and fake-quantised int8: quant_eval, quant_error tables
           sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ..."); no query: a shell
           sql-server  a thrift (JDBC/ODBC) server over the same tables, for beeline and BI tools (--port 10000)
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";

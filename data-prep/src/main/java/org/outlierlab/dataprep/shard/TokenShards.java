@@ -68,6 +68,22 @@ public final class TokenShards {
     return shards;
   }
 
+  /** The first {@code n} rows of {@code split} in shard order (fewer if the split has fewer). */
+  public static int[][] firstRows(String tokensDir, String split, long n, Configuration conf) throws IOException {
+    List<int[]> rows = new ArrayList<>();
+    for (Shard shard : list(tokensDir, split, conf)) {
+      if (rows.size() >= n) {
+        break;
+      }
+      for (int[] row : readShard(shard.path(), conf)) {
+        if (rows.size() < n) {
+          rows.add(row);
+        }
+      }
+    }
+    return rows.toArray(new int[0][]);
+  }
+
   /** The rows of one shard, in file order. */
   public static int[][] readShard(String path, Configuration conf) throws IOException {
     List<int[]> rows = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.outlierlab.model.graph;
 
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -46,6 +47,13 @@ import java.util.regex.Pattern;
  * @param weight whether the site is a weight (the same for every sequence) rather than an activation
  */
 public record Site(String name, String variable, boolean weight) {
+  /** Every kind of site, in graph order, as listed above. */
+  public static final List<String> KINDS = List.of("resid_attn_in", "norm_attn_out", "attn_q_in", "attn_q_weight",
+      "attn_k_in", "attn_k_weight", "attn_v_in", "attn_v_weight", "q_norm_out", "k_norm_out", "attn_scores",
+      "attn_probs", "attn_context", "attn_o_in", "attn_o_weight", "resid_attn_sum", "resid_mlp_in", "norm_mlp_out",
+      "mlp_up_in", "mlp_up_weight", "mlp_preact", "mlp_down_in", "mlp_down_weight", "resid_mlp_sum", "unembed_in",
+      "unembed_weight");
+
   /** A per-layer site name, e.g. resid_attn_in_3; the unembedding's have no layer suffix. */
   private static final Pattern LAYERED = Pattern.compile("(.*)_(\\d+)");
 

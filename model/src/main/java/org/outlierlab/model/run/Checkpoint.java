@@ -72,6 +72,26 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
     return target;
   }
 
+  /** The checkpoint files in {@code dir} by step (none if it does not exist). */
+  public static java.util.SortedMap<Long, Path> files(Path dir, Configuration conf) throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    java.util.SortedMap<Long, Path> files = new java.util.TreeMap<>();
+    if (fs.exists(dir)) {
+      for (FileStatus f : fs.listStatus(dir, p -> p.getName().matches(PREFIX + "\\d+\\.bin"))) {
+        String name = f.getPath().getName();
+        files.put(Long.parseLong(name.substring(PREFIX.length(), name.length() - ".bin".length())), f.getPath());
+      }
+    }
+    return files;
+  }
+
+  /** The checkpoint in {@code file}. */
+  public static Checkpoint read(Path file, Configuration conf) throws IOException {
+    try (InputStream in = file.getFileSystem(conf).open(file)) {
+      return read(in);
+    }
+  }
+
   /** The checkpoint with the highest step in {@code dir}, if any. */
   public static Optional<Checkpoint> latest(Path dir, Configuration conf) throws IOException {
     FileSystem fs = dir.getFileSystem(conf);

@@ -75,6 +75,20 @@ class SiteTest {
     assertEquals("resid_mlp_sum_1", finalNorm.get(finalNorm.size() - 3), "the sum before final_norm: " + finalNorm);
   }
 
+  /** Site.KINDS, which configuration is checked against, lists every kind in the order the graph has them. */
+  @Test
+  void theListOfKindsHoldsEveryKindInGraphOrder() {
+    List<String> all = new ArrayList<>();
+    for (ModelConfig config : List.of(tiny(Block.PRE_LN), tiny(Block.OP).toBuilder().alpha(ModelConfig.Alpha.RECURSION)
+        .build(), tiny(Block.POST_LN))) {
+      List<String> kinds = sites(config).stream().map(Site::kind).distinct().toList();
+      List<String> inKinds = Site.KINDS.stream().filter(kinds::contains).toList();
+      assertEquals(inKinds, kinds, "graph order");
+      kinds.stream().filter(k -> !all.contains(k)).forEach(all::add);
+    }
+    assertEquals(new java.util.TreeSet<>(Site.KINDS), new java.util.TreeSet<>(all));
+  }
+
   private static List<String> sites(ModelConfig config) {
     return new TransformerLM(config, DataType.DOUBLE, 1).sites();
   }

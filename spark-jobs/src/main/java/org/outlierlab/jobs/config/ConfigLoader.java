@@ -88,13 +88,31 @@ public final class ConfigLoader {
     Set<String> known = defaults.entrySet().stream().map(Map.Entry::getKey).collect(Collectors.toCollection(TreeSet::new));
     for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
       String key = e.getKey();
-      if (known.contains(key) || key.startsWith(SPARK_PREFIX)) {
+      if (known.contains(key) || key.startsWith(SPARK_PREFIX) || known.contains(asNamedSection(key))) {
         continue;
       }
       String origin = e.getValue().origin().description();
       throw new ConfigError("unknown key '" + key + "' (" + origin + ")" + suggestion(key, known)
           + "; every key is listed with its meaning in conf/defaults.conf");
     }
+  }
+
+  /**
+   * Sections a user may add under their own names, each with the keys of the defaults' entry named here:
+   * quant.protocol.w4a8.weights.bits is a key because quant.protocol.paper.weights.bits is.
+   */
+  private static final Map<String, String> NAMED_SECTIONS = Map.of("quant.protocol.", "paper");
+
+  /** The key as the defaults' entry of its named section would spell it (itself outside such a section). */
+  private static String asNamedSection(String key) {
+    for (Map.Entry<String, String> named : NAMED_SECTIONS.entrySet()) {
+      if (key.startsWith(named.getKey())) {
+        String rest = key.substring(named.getKey().length());
+        int dot = rest.indexOf('.');
+        return dot < 0 ? key : named.getKey() + named.getValue() + rest.substring(dot);
+      }
+    }
+    return key;
   }
 
   private static String suggestion(String key, Set<String> known) {

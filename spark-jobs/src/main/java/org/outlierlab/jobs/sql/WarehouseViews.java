@@ -17,6 +17,7 @@ import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.fs.AtomicOutput;
 import org.outlierlab.jobs.config.ConfigError;
+import org.outlierlab.jobs.quant.QuantTables;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,12 @@ public final class WarehouseViews {
         "bin/oflab metrics"),
     TRAIN_LOG("train_log", "train_log", true, "*", "bin/oflab train"),
     SNAPSHOTS("snapshots", "snapshots", true, "*", "bin/oflab train (with snapshot_interval or snapshot_steps)"),
-    RUNS("runs", "run_info", true, "*", "bin/oflab train");
+    RUNS("runs", "run_info", true, "*", "bin/oflab train"),
+    /** Partitioned by run_id and step; the view gives step its type back. */
+    QUANT_EVAL(QuantTables.EVAL, QuantTables.EVAL, false, QuantTables.viewColumns(QuantTables.EVAL_SCHEMA),
+        "bin/oflab quant-eval"),
+    QUANT_ERROR(QuantTables.ERROR, QuantTables.ERROR, false, QuantTables.viewColumns(QuantTables.ERROR_SCHEMA),
+        "bin/oflab quant-eval");
 
     final String view;
     final String dir;

@@ -50,6 +50,20 @@ class ConfigLoaderTest {
     assertTrue(missing.getMessage().contains("nope.conf"), missing.getMessage());
   }
 
+  /** A protocol of one's own takes the keys of quant.protocol.paper, and only those. */
+  @Test
+  void namedSectionsTakeTheKeysOfTheirDefaultEntry() throws Exception {
+    Path own = dir.resolve("w4.conf");
+    Files.writeString(own, "quant.protocol.w4 = ${quant.protocol.paper} { weights.bits = 4 }\n");
+    Config c = ConfigLoader.load(List.of(own.toString()), Map.of());
+    assertEquals(4, c.getInt("quant.protocol.w4.weights.bits"));
+    assertEquals(8, c.getInt("quant.protocol.w4.activations.bits"));
+    Path typo = dir.resolve("typo-w4.conf");
+    Files.writeString(typo, "quant.protocol.w4.weights.bitz = 4\n");
+    ConfigError e = assertThrows(ConfigError.class, () -> ConfigLoader.load(List.of(typo.toString()), Map.of()));
+    assertTrue(e.getMessage().contains("quant.protocol.w4.weights.bitz"), e.getMessage());
+  }
+
   @Test
   void valuesAreCheckedAgainstWhatEachKeyAllows() {
     ConfigReader ok = new ConfigReader(ConfigLoader.load(List.of(), overrides("data_prep.input", "a,b , c")));
