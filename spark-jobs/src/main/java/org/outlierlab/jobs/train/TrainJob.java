@@ -67,7 +67,7 @@ public final class TrainJob {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int workers = job.workers() > 0 ? job.workers() : autoWorkers(sc);
       if (settings.threads() == 0) {
-        settings = settings.withThreads(autoThreads(sc, workers));
+        settings = settings.toBuilder().threads(autoThreads(sc, workers)).build();
       }
       // what "auto" and "" became, so that config.conf (and the runs table) says exactly what ran
       Config actual = job.recorded().withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
