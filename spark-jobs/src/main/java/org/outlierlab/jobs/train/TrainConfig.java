@@ -19,6 +19,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
+import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.run.Snapshots;
 import org.outlierlab.model.train.TrainSettings;
 
@@ -124,7 +125,7 @@ public final class TrainConfig {
     } else if (!runId.matches("[A-Za-z0-9._-]+")) {
       throw new ConfigError("train.run_id = '" + runId + "' is not allowed; allowed: letters, digits, '.', '_', '-'");
     }
-    String runDir = c.string("train.warehouse") + "/runs/" + runId;
+    String runDir = RunLayout.in(c.string("train.warehouse"), runId).runDir();
     return TrainSettings.builder(runId, runDir, c.string("train.tokens"))
         .batchSize(c.intBetween("train.batch_size", 1, 1 << 20))
         .steps(steps)

@@ -19,12 +19,12 @@ import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.spark.SparkSessions;
-import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.run.RunInfo;
+import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.TrainStep;
 import org.outlierlab.model.train.Trainer;
@@ -48,6 +48,7 @@ public final class TrainJob {
     ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
 
     Path runDir = new Path(settings.runDir());
+    RunLayout files = new RunLayout(settings.runDir());
     FileSystem fs = runDir.getFileSystem(conf);
     if (fs.exists(runDir) && !job.resume()) {
       throw new ConfigError("run " + settings.runId() + " already exists in " + runDir
@@ -57,7 +58,7 @@ public final class TrainJob {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
     if (job.resume()) {
-      var latest = Checkpoint.latest(new Path(runDir, "checkpoints"), conf);
+      var latest = Checkpoint.latest(files.checkpoints(), conf);
       if (latest.isPresent() && latest.get().step() >= settings.steps()) {
         return TrainResult.alreadyFinished(settings.runId(), settings.runDir(), settings.steps());
       }
@@ -74,7 +75,7 @@ public final class TrainJob {
           .withValue("train.workers", ConfigValueFactory.fromAnyRef(workers))
           .withValue("train.threads", ConfigValueFactory.fromAnyRef(settings.threads()))
           .withValue("train.run_id", ConfigValueFactory.fromAnyRef(settings.runId()));
-      String resolved = writeConfig(actual, new Path(runDir, "config.conf"), fs);
+      String resolved = writeConfig(actual, files.config(), fs);
       TransformerLM model = new TransformerLM(modelConfig, job.dtype(), settings.seed());
       model.useThreads(settings.threads()); // the driver's evaluations between rounds
       Optimizer optimizer = job.optimizer().create();
