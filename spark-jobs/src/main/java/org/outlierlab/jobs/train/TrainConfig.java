@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.ModelConfigBuilder;
 import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.AdamW;
@@ -59,7 +60,7 @@ public final class TrainConfig {
     if (positions == ModelConfig.Positions.ROPE && (d / heads) % 2 != 0) {
       throw new ConfigError("model.positions = rope needs an even head size (d_model / n_heads), got " + d / heads);
     }
-    ModelConfig.Builder m = ModelConfig.preset(block, vocabSize, d, layers, heads, seqLen);
+    ModelConfigBuilder m = ModelConfig.preset(block, vocabSize, d, layers, heads, seqLen);
     c.choiceOrDefault("model.norm", ModelConfig.Norm.class).ifPresent(m::norm);
     c.boolOrDefault("model.norm_before_qk").ifPresent(m::normBeforeQk);
     c.boolOrDefault("model.norm_before_v").ifPresent(m::normBeforeV);
