@@ -19,12 +19,16 @@ public final class Manifest {
 
   private Manifest() {}
 
-  /** The manifest of a token directory; fails, saying to run data-prep, when it has none. */
-  public static com.fasterxml.jackson.databind.JsonNode read(String tokensDir, Configuration conf) throws IOException {
+  /**
+   * The manifest of a token directory; fails, naming the setting {@code key} it came from and saying to run
+   * data-prep, when it has none.
+   */
+  public static com.fasterxml.jackson.databind.JsonNode read(String tokensDir, String key, Configuration conf)
+      throws IOException {
     Path file = new Path(tokensDir, FILE_NAME);
     FileSystem fs = file.getFileSystem(conf);
     if (!fs.exists(file)) {
-      throw new java.io.FileNotFoundException(tokensDir + " is not a data-prep output (no " + FILE_NAME
+      throw new java.io.FileNotFoundException(key + ": " + tokensDir + " is not a data-prep output (no " + FILE_NAME
           + "); run bin/oflab data-prep first");
     }
     try (var in = fs.open(file)) {

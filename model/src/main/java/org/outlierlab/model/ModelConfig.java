@@ -4,8 +4,8 @@ import java.io.Serializable;
 
 /**
  * A decoder-only transformer: its shape and every architectural switch of SCIENCE.md §2. A {@link Block} preset
- * sets the norm switches; each switch can then be changed on its own, by name ({@link Builder}: the paper's Table 3
- * ablations).
+ * sets the norm switches; each switch can then be changed on its own, by name ({@link ModelConfigBuilder}: the
+ * paper's Table 3 ablations).
  *
  * @param norm the kind of every norm layer the switches enable
  * @param normBeforeQk a norm on the input of the Q and K projections (Pre-Norm attention)
@@ -119,8 +119,8 @@ public record ModelConfig(
   }
 
   /** These settings as a builder, to change some of them by name. */
-  public Builder toBuilder() {
-    return new Builder(this);
+  public ModelConfigBuilder toBuilder() {
+    return new ModelConfigBuilder(this);
   }
 
   /** A preset: the block's recipe ({@link #preset}) with nothing changed. */
@@ -129,11 +129,11 @@ public record ModelConfig(
   }
 
   /**
-   * A block's recipe, one arm each, on the defaults every block shares ({@link Builder}'s: the paper's CodeParrot
-   * setup). In the recipes h is the residual stream, A attention and M(x) = W₂ φ(W₁ x) the MLP.
+   * A block's recipe, one arm each, on the defaults every block shares ({@link ModelConfigBuilder}'s: the paper's
+   * CodeParrot setup). In the recipes h is the residual stream, A attention and M(x) = W₂ φ(W₁ x) the MLP.
    */
-  public static Builder preset(Block block, int vocabSize, int dModel, int nLayers, int nHeads, int seqLen) {
-    Builder shared = new Builder(vocabSize, dModel, nLayers, nHeads, seqLen);
+  public static ModelConfigBuilder preset(Block block, int vocabSize, int dModel, int nLayers, int nHeads, int seqLen) {
+    ModelConfigBuilder shared = new ModelConfigBuilder(vocabSize, dModel, nLayers, nHeads, seqLen);
     return switch (block) {
       // h ← h + A(LN(h)); h ← h + M(LN(h))
       case PRE_LN -> preNorms(shared, Norm.LN);
@@ -149,153 +149,7 @@ public record ModelConfig(
     };
   }
 
-  private static Builder preNorms(Builder b, Norm norm) {
+  private static ModelConfigBuilder preNorms(ModelConfigBuilder b, Norm norm) {
     return b.norm(norm).normBeforeQk(true).normBeforeV(true).normBeforeMlp(true);
-  }
-
-  /**
-   * Settings by name: a preset (or any configuration) with some switches changed, checked when built. A new switch is
-   * a record component plus its field, copy, setter and argument here.
-   */
-  public static final class Builder {
-    private final int vocabSize;
-    private final int dModel;
-    private final int nLayers;
-    private final int nHeads;
-    private final int seqLen;
-    private Norm norm = Norm.LN;
-    private boolean normBeforeQk;
-    private boolean normBeforeV;
-    private boolean normBeforeMlp;
-    private boolean normAfterResidual;
-    private boolean finalNorm;
-    private EntropyRegulation entropyRegulation = EntropyRegulation.NONE;
-    private double beta = 1.0;
-    private boolean betaTrainable;
-    private Alpha alpha = Alpha.NONE;
-    private Activation activation = Activation.RELU;
-    private Positions positions = Positions.LEARNED;
-    private boolean tiedEmbeddings;
-    private double embeddingScale = PAPER_EMBEDDING_SCALE;
-    private double initStd = 0.02;
-    private double normEps = 1e-5;
-
-    /**
-     * The shape, every switch at the default all blocks share: no norm layer (LN the kind the switches would turn on),
-     * no entropy regulation, a constant β = 1, no α, ReLU, learned positions, untied embeddings ×50, σ = 0.02, ε = 1e-5.
-     */
-    private Builder(int vocabSize, int dModel, int nLayers, int nHeads, int seqLen) {
-      this.vocabSize = vocabSize;
-      this.dModel = dModel;
-      this.nLayers = nLayers;
-      this.nHeads = nHeads;
-      this.seqLen = seqLen;
-    }
-
-    private Builder(ModelConfig c) {
-      this(c.vocabSize, c.dModel, c.nLayers, c.nHeads, c.seqLen);
-      norm = c.norm;
-      normBeforeQk = c.normBeforeQk;
-      normBeforeV = c.normBeforeV;
-      normBeforeMlp = c.normBeforeMlp;
-      normAfterResidual = c.normAfterResidual;
-      finalNorm = c.finalNorm;
-      entropyRegulation = c.entropyRegulation;
-      beta = c.beta;
-      betaTrainable = c.betaTrainable;
-      alpha = c.alpha;
-      activation = c.activation;
-      positions = c.positions;
-      tiedEmbeddings = c.tiedEmbeddings;
-      embeddingScale = c.embeddingScale;
-      initStd = c.initStd;
-      normEps = c.normEps;
-    }
-
-    public Builder norm(Norm value) {
-      norm = value;
-      return this;
-    }
-
-    public Builder normBeforeQk(boolean value) {
-      normBeforeQk = value;
-      return this;
-    }
-
-    public Builder normBeforeV(boolean value) {
-      normBeforeV = value;
-      return this;
-    }
-
-    public Builder normBeforeMlp(boolean value) {
-      normBeforeMlp = value;
-      return this;
-    }
-
-    public Builder normAfterResidual(boolean value) {
-      normAfterResidual = value;
-      return this;
-    }
-
-    public Builder finalNorm(boolean value) {
-      finalNorm = value;
-      return this;
-    }
-
-    public Builder entropyRegulation(EntropyRegulation value) {
-      entropyRegulation = value;
-      return this;
-    }
-
-    public Builder beta(double value) {
-      beta = value;
-      return this;
-    }
-
-    public Builder betaTrainable(boolean value) {
-      betaTrainable = value;
-      return this;
-    }
-
-    public Builder alpha(Alpha value) {
-      alpha = value;
-      return this;
-    }
-
-    public Builder activation(Activation value) {
-      activation = value;
-      return this;
-    }
-
-    public Builder positions(Positions value) {
-      positions = value;
-      return this;
-    }
-
-    public Builder tiedEmbeddings(boolean value) {
-      tiedEmbeddings = value;
-      return this;
-    }
-
-    public Builder embeddingScale(double value) {
-      embeddingScale = value;
-      return this;
-    }
-
-    public Builder initStd(double value) {
-      initStd = value;
-      return this;
-    }
-
-    public Builder normEps(double value) {
-      normEps = value;
-      return this;
-    }
-
-    public ModelConfig build() {
-      return new ModelConfig(vocabSize, dModel, nLayers, nHeads, seqLen, norm, normBeforeQk, normBeforeV,
-          normBeforeMlp, normAfterResidual, finalNorm, entropyRegulation, beta, betaTrainable, alpha, activation,
-          positions, tiedEmbeddings, embeddingScale, initStd, normEps);
-    }
   }
 }

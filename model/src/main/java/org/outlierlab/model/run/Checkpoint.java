@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,63 +12,101 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.outlierlab.dataprep.fs.AtomicOutput;
+import org.outlierlab.model.io.ArrayCodec;
 
 /**
  * Everything needed to continue a run exactly: the step about to run, parameters, optimiser state and the
  * trainer's own position (data order, seeds) as strings. One self-describing binary file per checkpoint.
+ *
+ * <p>Format 2 (written): magic, version, step, the strings, the parameters and the optimiser state as
+ * {@link ArrayCodec#write named arrays}, then a CRC-32C of every byte before it, so that a truncated or damaged file
+ * is refused by name. Format 1 (read only): the same up to the arrays, each written by {@code Nd4j.write}, no checksum.
  */
 public record Checkpoint(long step, Map<String, INDArray> params, Map<String, INDArray> optimizerState,
     Map<String, String> extras) {
   private static final int MAGIC = 0x0F1AB0C1;
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
   private static final String PREFIX = "checkpoint-";
 
   public void write(OutputStream out) throws IOException {
-    DataOutputStream data = new DataOutputStream(new BufferedOutputStream(out));
+    CRC32C crc = new CRC32C();
+    DataOutputStream data = new DataOutputStream(new CheckedOutputStream(new BufferedOutputStream(out), crc));
     data.writeInt(MAGIC);
     data.writeInt(VERSION);
     data.writeLong(step);
     writeStrings(data, extras);
-    writeArrays(data, params);
-    writeArrays(data, optimizerState);
+    ArrayCodec.write(params, data);
+    ArrayCodec.write(optimizerState, data);
+    data.writeLong(crc.getValue());
     data.flush();
   }
 
+  /**
+   * Reads a checkpoint of format 1 or 2.
+   *
+   * @throws IOException for another file, another version, or a checkpoint that is truncated or damaged
+   */
   public static Checkpoint read(InputStream in) throws IOException {
-    DataInputStream data = new DataInputStream(new BufferedInputStream(in));
-    if (data.readInt() != MAGIC) {
-      throw new IOException("not an Outlier Lab checkpoint");
+    CRC32C crc = new CRC32C();
+    DataInputStream data = new DataInputStream(new CheckedInputStream(new BufferedInputStream(in), crc));
+    try {
+      if (data.readInt() != MAGIC) {
+        throw new IOException("not an Outlier Lab checkpoint");
+      }
+      int version = data.readInt();
+      if (version != 1 && version != VERSION) {
+        throw new IOException("checkpoint version " + version + " is not supported; this build reads 1 and " + VERSION);
+      }
+      long step = data.readLong();
+      Map<String, String> extras = readStrings(data);
+      if (version == 1) {
+        return new Checkpoint(step, readNd4jArrays(data), readNd4jArrays(data), extras);
+      }
+      Map<String, INDArray> params = ArrayCodec.read(data);
+      Map<String, INDArray> state = ArrayCodec.read(data);
+      long computed = crc.getValue();
+      long stored = data.readLong();
+      if (stored != computed || data.read() != -1) {
+        throw new IOException("checkpoint is damaged: its checksum does not match its contents");
+      }
+      return new Checkpoint(step, params, state, extras);
+    } catch (EOFException e) {
+      throw new IOException("checkpoint is truncated: it ends before its last array and checksum", e);
+    } catch (RuntimeException e) {
+      throw new IOException("checkpoint is damaged: " + e, e);
     }
-    int version = data.readInt();
-    if (version != VERSION) {
-      throw new IOException("checkpoint version " + version + " is not supported; this build reads " + VERSION);
+  }
+
+  /** Reads the checkpoint {@code file}; a failure names the file. */
+  public static Checkpoint read(Path file, Configuration conf) throws IOException {
+    try (InputStream in = file.getFileSystem(conf).open(file)) {
+      return read(in);
+    } catch (IOException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
     }
-    long step = data.readLong();
-    Map<String, String> extras = readStrings(data);
-    return new Checkpoint(step, readArrays(data), readArrays(data), extras);
   }
 
   /**
-   * Writes {@code checkpoint-<step>} in {@code dir} atomically: to a hidden file first, then renamed, so a
-   * crash mid-write never leaves a file that looks complete.
+   * Writes {@code checkpoint-<step>} in {@code dir} atomically ({@link AtomicOutput}): to a hidden file first, then
+   * renamed, so a crash mid-write never leaves a file that looks complete.
    */
   public Path saveTo(Path dir, Configuration conf) throws IOException {
-    FileSystem fs = dir.getFileSystem(conf);
-    fs.mkdirs(dir);
     Path target = new Path(dir, String.format("%s%012d.bin", PREFIX, step));
-    Path tmp = new Path(dir, "." + target.getName() + ".tmp");
-    try (OutputStream out = fs.create(tmp, true)) {
-      write(out);
-    }
-    fs.delete(target, false);
-    if (!fs.rename(tmp, target)) {
-      throw new IOException("could not rename " + tmp + " to " + target);
+    try (AtomicOutput file = AtomicOutput.file(target, "w", conf)) {
+      try (OutputStream out = target.getFileSystem(conf).create(file.staging(), true)) {
+        write(out);
+      }
+      file.publish();
     }
     return target;
   }
@@ -85,27 +124,10 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
     return files;
   }
 
-  /** The checkpoint in {@code file}. */
-  public static Checkpoint read(Path file, Configuration conf) throws IOException {
-    try (InputStream in = file.getFileSystem(conf).open(file)) {
-      return read(in);
-    }
-  }
-
   /** The checkpoint with the highest step in {@code dir}, if any. */
   public static Optional<Checkpoint> latest(Path dir, Configuration conf) throws IOException {
-    FileSystem fs = dir.getFileSystem(conf);
-    if (!fs.exists(dir)) {
-      return Optional.empty();
-    }
-    Optional<Path> newest = java.util.Arrays.stream(fs.listStatus(dir, p -> p.getName().startsWith(PREFIX)))
-        .map(FileStatus::getPath).max(java.util.Comparator.comparing(Path::getName));
-    if (newest.isEmpty()) {
-      return Optional.empty();
-    }
-    try (InputStream in = fs.open(newest.get())) {
-      return Optional.of(read(in));
-    }
+    java.util.SortedMap<Long, Path> files = files(dir, conf);
+    return files.isEmpty() ? Optional.empty() : Optional.of(read(files.get(files.lastKey()), conf));
   }
 
   private static void writeStrings(DataOutputStream out, Map<String, String> map) throws IOException {
@@ -124,15 +146,8 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
     return map;
   }
 
-  private static void writeArrays(DataOutputStream out, Map<String, INDArray> arrays) throws IOException {
-    out.writeInt(arrays.size());
-    for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
-      out.writeUTF(e.getKey());
-      Nd4j.write(e.getValue(), out);
-    }
-  }
-
-  private static Map<String, INDArray> readArrays(DataInputStream in) throws IOException {
+  /** Format 1's arrays: a count, then each one's name and {@code Nd4j.write}. */
+  private static Map<String, INDArray> readNd4jArrays(DataInputStream in) throws IOException {
     Map<String, INDArray> arrays = new LinkedHashMap<>();
     for (int n = in.readInt(); n > 0; n--) {
       arrays.put(in.readUTF(), Nd4j.read(in));

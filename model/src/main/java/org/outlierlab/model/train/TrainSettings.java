@@ -43,11 +43,17 @@ public record TrainSettings(
     int threads)
     implements Serializable {
 
-  /** These settings with {@code threads} threads per worker. */
-  public TrainSettings withThreads(int threads) {
-    return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, seed, schedule, clipNorm, logInterval,
-        evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, snapshotWindow, probe,
-        snapshotSites, snapshotLayers, snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads);
+  /**
+   * Settings by name, every one not given at the default conf/defaults.conf gives it (threads: 1; the schedule:
+   * train.lr's 1e-3 warmed up over 5% of the steps, then decayed linearly to 0 at the last step).
+   */
+  public static TrainSettingsBuilder builder(String runId, String runDir, String tokensDir) {
+    return new TrainSettingsBuilder(runId, runDir, tokensDir);
+  }
+
+  /** These settings as a builder, to change some of them by name. */
+  public TrainSettingsBuilder toBuilder() {
+    return new TrainSettingsBuilder(this);
   }
 
   /** Steps {@code from} to {@code to}, both included; empty when {@code to < from}. */

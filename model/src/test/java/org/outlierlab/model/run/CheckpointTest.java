@@ -1,11 +1,18 @@
 package org.outlierlab.model.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.ModelConfig.Block;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
@@ -68,5 +76,68 @@ class CheckpointTest {
     for (Map.Entry<String, INDArray> e : straight.parameters().entrySet()) {
       assertEquals(e.getValue(), resumed.parameters().get(e.getKey()), e.getKey());
     }
+  }
+
+  /** Written by the format-1 writer (Nd4j.write per array) before format 2: step 7, two parameters, two state arrays. */
+  static final String V1_FIXTURE = "/checkpoints/checkpoint-000000000007.bin";
+
+  static Checkpoint sample() {
+    Map<String, INDArray> params = new java.util.LinkedHashMap<>();
+    params.put("w", Nd4j.createFromArray(new float[][] {{1.5f, -2f, 0.25f}, {3f, 4f, -5f}}));
+    params.put("b", Nd4j.createFromArray(0.125, -1e-3));
+    Map<String, INDArray> state = new java.util.LinkedHashMap<>();
+    state.put("w.m", Nd4j.createFromArray(new float[][] {{0.5f, 0f, -0.5f}, {1f, 2f, 3f}}));
+    state.put("step", Nd4j.scalar(DataType.LONG, 7L));
+    return new Checkpoint(7, params, state, Map.of("data_position", "28", "seed", "5"));
+  }
+
+  static void assertSame(Checkpoint expected, Checkpoint actual) {
+    assertEquals(expected.step(), actual.step());
+    assertEquals(expected.extras(), actual.extras());
+    for (var pair : List.of(List.of(expected.params(), actual.params()),
+        List.of(expected.optimizerState(), actual.optimizerState()))) {
+      assertEquals(List.copyOf(pair.get(0).keySet()), List.copyOf(pair.get(1).keySet()), "names, in order");
+      pair.get(0).forEach((name, a) -> {
+        assertEquals(a.dataType(), pair.get(1).get(name).dataType(), name);
+        assertEquals(a, pair.get(1).get(name), name);
+      });
+    }
+  }
+
+  @Test
+  void aFormatOneCheckpointStillReads() throws Exception {
+    try (InputStream in = CheckpointTest.class.getResourceAsStream(V1_FIXTURE)) {
+      assertSame(sample(), Checkpoint.read(in));
+    }
+  }
+
+  @Test
+  void formatTwoRoundTripsExactly() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    sample().write(out);
+    assertEquals(2, ByteBuffer.wrap(out.toByteArray(), 4, 4).getInt(), "version");
+    assertSame(sample(), Checkpoint.read(new ByteArrayInputStream(out.toByteArray())));
+  }
+
+  @Test
+  void aTruncatedOrDamagedCheckpointIsRefusedByName() throws Exception {
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    org.apache.hadoop.fs.Path file = sample().saveTo(new org.apache.hadoop.fs.Path(dir.toString()), conf);
+    Path local = Path.of(file.toUri().getPath());
+    byte[] whole = Files.readAllBytes(local);
+    // the damage a store without Hadoop's local .crc side files lets through (an object store, a copy)
+    Files.delete(local.resolveSibling("." + local.getFileName() + ".crc"));
+
+    Files.write(local, Arrays.copyOf(whole, whole.length - 20));
+    IOException truncated = assertThrows(IOException.class, () -> Checkpoint.latest(file.getParent(), conf));
+    assertTrue(truncated.getMessage().contains(file.getName()) && truncated.getMessage().contains("truncated"),
+        truncated.getMessage());
+
+    byte[] damaged = whole.clone();
+    damaged[damaged.length - 30] ^= 0x10; // a bit of a value
+    Files.write(local, damaged);
+    IOException wrong = assertThrows(IOException.class, () -> Checkpoint.latest(file.getParent(), conf));
+    assertTrue(wrong.getMessage().contains(file.getName()) && wrong.getMessage().contains("checksum"),
+        wrong.getMessage());
   }
 }

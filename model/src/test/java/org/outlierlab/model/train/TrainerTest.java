@@ -62,10 +62,13 @@ class TrainerTest {
   }
 
   TrainSettings settings(String runDir, String tokens, long steps) {
-    return new TrainSettings("run-a", runDir, tokens, 8, steps, 7, new LrSchedule(1e-2, 3, 30, LrSchedule.Decay.LINEAR, 1e-3),
-        1.0, 5, 10, 2, 10, Set.of(0L, 25L), 0,
-        TrainSettings.StepRange.NONE, 2, Set.of("resid_attn_in", "resid_mlp_in", "unembed_in"), Set.of(), true, false, 0,
-        1);
+    return TrainSettings.builder("run-a", runDir, tokens).batchSize(8).steps(steps).seed(7)
+        .schedule(new LrSchedule(1e-2, 3, 30, LrSchedule.Decay.LINEAR, 1e-3)).clipNorm(1.0)
+        .logInterval(5).evalInterval(10).evalBatches(2).checkpointInterval(10)
+        .snapshotSteps(Set.of(0L, 25L)).snapshotInterval(0).snapshotWindow(TrainSettings.StepRange.NONE).probe(2)
+        .snapshotSites(Set.of("resid_attn_in", "resid_mlp_in", "unembed_in")).snapshotLayers(Set.of())
+        .snapshotAttentionEntropy(true).fixedProbe(false).shuffleWindow(0).threads(1)
+        .build();
   }
 
   static List<Group> readAll(String dir) throws IOException {

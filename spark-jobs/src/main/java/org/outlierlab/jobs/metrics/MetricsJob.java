@@ -26,6 +26,7 @@ import org.outlierlab.jobs.sql.WarehouseViews;
 import org.outlierlab.metrics.KurtosisUpdate;
 import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.SequencePairs;
+import org.outlierlab.model.run.RunLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -209,7 +210,7 @@ public final class MetricsJob {
     Map<String, RunFacts> out = new java.util.LinkedHashMap<>();
     for (String dir : snapshotDirs) {
       Path run = new Path(dir).getParent();
-      Path file = new Path(run, "config.conf");
+      Path file = new RunLayout(run.toString()).config();
       FileSystem fs = file.getFileSystem(conf);
       if (!fs.exists(file)) {
         continue;
@@ -319,10 +320,11 @@ public final class MetricsJob {
     for (String run : runs) {
       Path path = new Path(run);
       FileSystem fs = path.getFileSystem(conf);
-      if (fs.exists(new Path(path, "snapshots"))) {
-        dirs.add(new Path(path, "snapshots").toString());
-      } else if (fs.exists(new Path(path, "runs"))) {
-        dirs.addAll(WarehouseViews.runTables(run, "snapshots", conf));
+      Path snapshots = new RunLayout(run).snapshots();
+      if (fs.exists(snapshots)) {
+        dirs.add(snapshots.toString());
+      } else if (fs.exists(RunLayout.runs(run))) {
+        dirs.addAll(WarehouseViews.runTables(run, RunLayout.SNAPSHOTS, conf));
       } else {
         throw new FileNotFoundException("metrics.runs: '" + run + "' is neither a run directory (with snapshots/) "
             + "nor a warehouse (with runs/)");

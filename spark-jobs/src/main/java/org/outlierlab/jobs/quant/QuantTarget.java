@@ -64,8 +64,8 @@ record QuantTarget(String runId, String runDir, long step, String checkpoint, Mo
       TrainJobSettings train = TrainJobSettings.read(recorded);
       String trainTokens = train.run().tokensDir();
       String evalTokens = s.tokens().isEmpty() ? trainTokens : s.tokens();
-      JsonNode manifest = Manifest.read(evalTokens, conf);
-      JsonNode own = Manifest.read(trainTokens, conf);
+      JsonNode manifest = Manifest.read(evalTokens, s.tokens().isEmpty() ? "train.tokens" : "quant.tokens", conf);
+      JsonNode own = Manifest.read(trainTokens, "train.tokens", conf);
       if (!manifest.get("vocab_size").equals(own.get("vocab_size"))
           || !manifest.get("row_length").equals(own.get("row_length"))) {
         throw new ConfigError("quant.tokens = " + evalTokens + " has vocab_size " + manifest.get("vocab_size")
@@ -108,7 +108,7 @@ record QuantTarget(String runId, String runDir, long step, String checkpoint, Mo
 
   /** The run's recorded model and train sections, over today's defaults for keys it predates. */
   private static Config runConfig(Path run, Configuration conf) throws IOException {
-    Path file = new Path(run, "config.conf");
+    Path file = new RunLayout(run.toString()).config();
     FileSystem fs = file.getFileSystem(conf);
     if (!fs.exists(file)) {
       throw new FileNotFoundException("run " + run.getName() + " has no config.conf, so its model is unknown");

@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.fs.AtomicOutput;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.quant.QuantTables;
+import org.outlierlab.model.run.RunLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,9 +46,9 @@ public final class WarehouseViews {
     /** Partitioned by run_id, which Spark appends; the columns are listed in the documented order. */
     LAYER_METRICS("layer_metrics", "layer_metrics", false, "run_id, step, layer, site, metric, value",
         "bin/oflab metrics"),
-    TRAIN_LOG("train_log", "train_log", true, "*", "bin/oflab train"),
-    SNAPSHOTS("snapshots", "snapshots", true, "*", "bin/oflab train (with snapshot_interval or snapshot_steps)"),
-    RUNS("runs", "run_info", true, "*", "bin/oflab train"),
+    TRAIN_LOG("train_log", RunLayout.TRAIN_LOG, true, "*", "bin/oflab train"),
+    SNAPSHOTS("snapshots", RunLayout.SNAPSHOTS, true, "*", "bin/oflab train (with snapshot_interval or snapshot_steps)"),
+    RUNS("runs", RunLayout.RUN_INFO, true, "*", "bin/oflab train"),
     /** Partitioned by run_id and step; the view gives step its type back. */
     QUANT_EVAL(QuantTables.EVAL, QuantTables.EVAL, false, QuantTables.viewColumns(QuantTables.EVAL_SCHEMA),
         "bin/oflab quant-eval"),
@@ -71,7 +72,7 @@ public final class WarehouseViews {
 
     /** The table's files, relative to the warehouse: a glob over the runs for a per-run table. */
     String location() {
-      return perRun ? "runs/*/" + dir : dir;
+      return perRun ? RunLayout.RUNS + "/*/" + dir : dir;
     }
   }
 
@@ -209,7 +210,7 @@ public final class WarehouseViews {
 
   /** {@code <warehouse>/runs/<run>/<table>} for every run that has written Parquet files to it. */
   public static List<String> runTables(String warehouse, String table, Configuration conf) throws IOException {
-    Path runs = new Path(warehouse, "runs");
+    Path runs = RunLayout.runs(warehouse);
     FileSystem fs = runs.getFileSystem(conf);
     List<String> dirs = new ArrayList<>();
     if (fs.exists(runs)) {

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
 import org.outlierlab.model.ModelConfig;
+import org.outlierlab.model.ModelConfigBuilder;
 import org.outlierlab.model.blas.BlasKernels;
 import org.outlierlab.model.optim.AdaFactor;
 import org.outlierlab.model.optim.AdamW;
@@ -19,6 +20,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.optim.RotatedAdaFactor;
 import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
+import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.run.Snapshots;
 import org.outlierlab.model.train.TrainSettings;
 
@@ -58,7 +60,7 @@ public final class TrainConfig {
     if (positions == ModelConfig.Positions.ROPE && (d / heads) % 2 != 0) {
       throw new ConfigError("model.positions = rope needs an even head size (d_model / n_heads), got " + d / heads);
     }
-    ModelConfig.Builder m = ModelConfig.preset(block, vocabSize, d, layers, heads, seqLen);
+    ModelConfigBuilder m = ModelConfig.preset(block, vocabSize, d, layers, heads, seqLen);
     c.choiceOrDefault("model.norm", ModelConfig.Norm.class).ifPresent(m::norm);
     c.boolOrDefault("model.norm_before_qk").ifPresent(m::normBeforeQk);
     c.boolOrDefault("model.norm_before_v").ifPresent(m::normBeforeV);
@@ -124,20 +126,29 @@ public final class TrainConfig {
     } else if (!runId.matches("[A-Za-z0-9._-]+")) {
       throw new ConfigError("train.run_id = '" + runId + "' is not allowed; allowed: letters, digits, '.', '_', '-'");
     }
-    String runDir = c.string("train.warehouse") + "/runs/" + runId;
-    return new TrainSettings(runId, runDir, c.string("train.tokens"),
-        c.intBetween("train.batch_size", 1, 1 << 20), steps, c.longAtLeast("train.seed", Long.MIN_VALUE),
-        new LrSchedule(c.fraction("train.lr", 0, 100, true), Math.max(1, warmup), steps,
-            c.choice("train.decay", LrSchedule.Decay.class), c.fraction("train.min_lr", 0, 100, true)),
-        c.fraction("train.clip", 0, Double.MAX_VALUE, true),
-        c.longAtLeast("train.log_interval", 1), c.longAtLeast("train.eval_interval", 0),
-        c.intBetween("train.eval_batches", 1, 1 << 20), c.longAtLeast("train.checkpoint_interval", 0),
-        new HashSet<>(c.longList("train.snapshot_steps")), c.longAtLeast("train.snapshot_interval", 0),
-        snapshotWindow(c), c.intBetween("train.probe", 1, 1 << 20), snapshotSites(c),
-        snapshotLayers(c),
-        c.bool("train.attention_entropy"),
-        c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED,
-        c.longAtLeast("train.shuffle_window", 0), c.countOrAuto("train.threads", "threads"));
+    String runDir = RunLayout.in(c.string("train.warehouse"), runId).runDir();
+    return TrainSettings.builder(runId, runDir, c.string("train.tokens"))
+        .batchSize(c.intBetween("train.batch_size", 1, 1 << 20))
+        .steps(steps)
+        .seed(c.longAtLeast("train.seed", Long.MIN_VALUE))
+        .schedule(new LrSchedule(c.fraction("train.lr", 0, 100, true), Math.max(1, warmup), steps,
+            c.choice("train.decay", LrSchedule.Decay.class), c.fraction("train.min_lr", 0, 100, true)))
+        .clipNorm(c.fraction("train.clip", 0, Double.MAX_VALUE, true))
+        .logInterval(c.longAtLeast("train.log_interval", 1))
+        .evalInterval(c.longAtLeast("train.eval_interval", 0))
+        .evalBatches(c.intBetween("train.eval_batches", 1, 1 << 20))
+        .checkpointInterval(c.longAtLeast("train.checkpoint_interval", 0))
+        .snapshotSteps(new HashSet<>(c.longList("train.snapshot_steps")))
+        .snapshotInterval(c.longAtLeast("train.snapshot_interval", 0))
+        .snapshotWindow(snapshotWindow(c))
+        .probe(c.intBetween("train.probe", 1, 1 << 20))
+        .snapshotSites(snapshotSites(c))
+        .snapshotLayers(snapshotLayers(c))
+        .snapshotAttentionEntropy(c.bool("train.attention_entropy"))
+        .fixedProbe(c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED)
+        .shuffleWindow(c.longAtLeast("train.shuffle_window", 0))
+        .threads(c.countOrAuto("train.threads", "threads"))
+        .build();
   }
 
   /** How every worker builds the same optimiser (Spark ships this to the executors). */

@@ -19,12 +19,12 @@ import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.spark.SparkSessions;
-import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.run.RunInfo;
+import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.TrainStep;
 import org.outlierlab.model.train.Trainer;
@@ -44,10 +44,11 @@ public final class TrainJob {
   public static TrainResult run(TrainJobSettings job) throws IOException {
     Configuration conf = new Configuration();
     TrainSettings settings = job.run();
-    JsonNode manifest = manifest(settings.tokensDir(), conf);
+    JsonNode manifest = Manifest.read(settings.tokensDir(), "train.tokens", conf);
     ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
 
     Path runDir = new Path(settings.runDir());
+    RunLayout files = new RunLayout(settings.runDir());
     FileSystem fs = runDir.getFileSystem(conf);
     if (fs.exists(runDir) && !job.resume()) {
       throw new ConfigError("run " + settings.runId() + " already exists in " + runDir
@@ -57,7 +58,7 @@ public final class TrainJob {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
     if (job.resume()) {
-      var latest = Checkpoint.latest(new Path(runDir, "checkpoints"), conf);
+      var latest = Checkpoint.latest(files.checkpoints(), conf);
       if (latest.isPresent() && latest.get().step() >= settings.steps()) {
         return TrainResult.alreadyFinished(settings.runId(), settings.runDir(), settings.steps());
       }
@@ -67,14 +68,14 @@ public final class TrainJob {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int workers = job.workers() > 0 ? job.workers() : autoWorkers(sc);
       if (settings.threads() == 0) {
-        settings = settings.withThreads(autoThreads(sc, workers));
+        settings = settings.toBuilder().threads(autoThreads(sc, workers)).build();
       }
       // what "auto" and "" became, so that config.conf (and the runs table) says exactly what ran
       Config actual = job.recorded().withValue("model.seq_len", ConfigValueFactory.fromAnyRef(modelConfig.seqLen()))
           .withValue("train.workers", ConfigValueFactory.fromAnyRef(workers))
           .withValue("train.threads", ConfigValueFactory.fromAnyRef(settings.threads()))
           .withValue("train.run_id", ConfigValueFactory.fromAnyRef(settings.runId()));
-      String resolved = writeConfig(actual, new Path(runDir, "config.conf"), fs);
+      String resolved = writeConfig(actual, files.config(), fs);
       TransformerLM model = new TransformerLM(modelConfig, job.dtype(), settings.seed());
       model.useThreads(settings.threads()); // the driver's evaluations between rounds
       Optimizer optimizer = job.optimizer().create();
@@ -139,19 +140,6 @@ public final class TrainJob {
       return Math.max(1, sc.defaultParallelism() / workers);
     }
     return sc.getConf().getInt("spark.task.cpus", 1);
-  }
-
-  /** The token shards' manifest (vocabulary, row length). */
-  static JsonNode manifest(String tokens, Configuration conf) throws IOException {
-    Path manifest = new Path(tokens, Manifest.FILE_NAME);
-    FileSystem fs = manifest.getFileSystem(conf);
-    if (!fs.exists(manifest)) {
-      throw new FileNotFoundException("train.tokens: " + tokens + " is not a data-prep output (no "
-          + Manifest.FILE_NAME + "); run bin/oflab data-prep first");
-    }
-    try (InputStream in = fs.open(manifest)) {
-      return new ObjectMapper().readTree(in);
-    }
   }
 
   /** Writes the resolved model and train sections to {@code target}; returns the text. */

@@ -15,12 +15,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.outlierlab.jobs.Main;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigReader;
-import org.outlierlab.jobs.spark.ArrayCodec;
 import org.outlierlab.jobs.sql.WarehouseViews;
-import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.ModelConfig;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.blas.BlasKernels;
+import org.outlierlab.model.io.ArrayCodec;
+import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.Trainer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -226,7 +226,7 @@ class TrainJobTest {
     Config resolved = ConfigFactory.parseFile(dir.resolve("wh/runs/tiny/config.conf").toFile())
         .withValue("train.run_id", ConfigValueFactory.fromAnyRef("single")).resolve();
     ConfigReader c = new ConfigReader(resolved);
-    JsonNode manifest = TrainJob.manifest(tokens, new org.apache.hadoop.conf.Configuration());
+    JsonNode manifest = org.outlierlab.dataprep.Manifest.read(tokens, "train.tokens", new org.apache.hadoop.conf.Configuration());
     ModelConfig model = TrainConfig.model(c, manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
     TrainSettings settings = TrainConfig.settings(c, "op");
     new Trainer(new TransformerLM(model, DataType.FLOAT, settings.seed()), TrainConfig.optimizer(c).create(), settings,

@@ -1,4 +1,4 @@
-package org.outlierlab.jobs.spark;
+package org.outlierlab.model.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,8 @@
-package org.outlierlab.jobs.spark;
+package org.outlierlab.model.io;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
@@ -9,9 +12,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Named arrays as bytes for Spark to ship: data type, shape, then the values in bulk, exactly. (ND4J's own
- * {@code Nd4j.toByteArray} writes and reads element by element; for a round's state that cost more than the
- * Spark job itself.)
+ * Named arrays as bytes, exactly: data type, shape, then the values in bulk, little-endian. What Spark ships between
+ * the driver and its workers (parameters, optimiser state) and what a {@link org.outlierlab.model.run.Checkpoint}
+ * holds. (ND4J's own {@code Nd4j.toByteArray} writes and reads element by element; for a round's state that cost more
+ * than the Spark job itself.)
  */
 public final class ArrayCodec {
   private ArrayCodec() {}
@@ -25,6 +29,37 @@ public final class ArrayCodec {
   public static Map<String, INDArray> decode(Map<String, byte[]> bytes) {
     Map<String, INDArray> out = new LinkedHashMap<>();
     bytes.forEach((name, b) -> out.put(name, decode(b)));
+    return out;
+  }
+
+  /** Writes the arrays as a count, then each one's name, length in bytes and {@link #encode(INDArray) encoding}. */
+  public static void write(Map<String, INDArray> arrays, DataOutput out) throws IOException {
+    out.writeInt(arrays.size());
+    for (Map.Entry<String, INDArray> e : arrays.entrySet()) {
+      byte[] bytes = encode(e.getValue());
+      out.writeUTF(e.getKey());
+      out.writeInt(bytes.length);
+      out.write(bytes);
+    }
+  }
+
+  /** Reads what {@link #write} wrote, in its order. */
+  public static Map<String, INDArray> read(DataInput in) throws IOException {
+    int count = in.readInt();
+    if (count < 0) {
+      throw new IOException("a negative count of arrays (" + count + ")");
+    }
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    for (int i = 0; i < count; i++) {
+      String name = in.readUTF();
+      int length = in.readInt();
+      if (length < 2) {
+        throw new IOException("array " + name + " has a length of " + length + " bytes");
+      }
+      byte[] bytes = new byte[length];
+      in.readFully(bytes);
+      out.put(name, decode(bytes));
+    }
     return out;
   }
 
