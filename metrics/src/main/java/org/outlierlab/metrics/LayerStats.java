@@ -27,6 +27,8 @@ public final class LayerStats implements Serializable {
   private final MaxMedianRatios ratios;
   private final MaxMedianRatios centredRatios;
   private final FeatureGram gram;
+  /** The max-median ratios' per-row work arrays, shared by both (rebuilt after deserialisation). */
+  private transient double[][] ratioWork;
 
   /** The feature Gram's kernel in this JVM, for benchmarks and logs: "VectorGram" (SIMD) or "ScalarGram". */
   public static String gramKernel() {
@@ -83,24 +85,21 @@ public final class LayerStats implements Serializable {
       throw new IllegalArgumentException("row of " + row.length + " values in a layer of width " + d);
     }
     n++;
-    if (moments != null) {
-      moments.add(row);
+    if (ratioWork == null && (ratios != null || centredRatios != null)) {
+      ratioWork = new double[3][d];
     }
+    double rowSum = moments != null ? moments.add(row) : NeuronMoments.rowSum(row);
     if (centred != null || centredRatios != null) {
-      double rowSum = 0;
-      for (float x : row) {
-        rowSum += x;
-      }
       double rowMean = rowSum / d;
       if (centred != null) {
         centred.add(row, rowMean);
       }
       if (centredRatios != null) {
-        centredRatios.add(row, rowMean);
+        centredRatios.add(row, rowMean, ratioWork);
       }
     }
     if (ratios != null) {
-      ratios.add(row, 0);
+      ratios.add(row, 0, ratioWork);
     }
     if (gram != null) {
       gram.add(row);

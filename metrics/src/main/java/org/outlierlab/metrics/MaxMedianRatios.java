@@ -12,25 +12,18 @@ import java.util.Arrays;
 final class MaxMedianRatios implements Serializable {
   private double[] values = new double[1024];
   private int count;
-  /** The row's |values| and the median's scratch (rebuilt after deserialisation). */
-  private transient double[] abs;
-  private transient double[] scratch1;
-  private transient double[] scratch2;
-
-  /** The ratio of the row less {@code offset} in every entry: 0 for the row as it is, its mean for the centred row. */
-  void add(float[] row, double offset) {
-    int d = row.length;
-    if (abs == null) {
-      abs = new double[d];
-      scratch1 = new double[d];
-      scratch2 = new double[d];
-    }
+  /**
+   * The ratio of the row less {@code offset} in every entry: 0 for the row as it is, its mean for the centred row.
+   * {@code work} holds three arrays of the row's length, overwritten: the |values| and the median's scratch.
+   */
+  void add(float[] row, double offset, double[][] work) {
+    double[] abs = work[0];
     double max = 0;
-    for (int j = 0; j < d; j++) {
+    for (int j = 0; j < row.length; j++) {
       abs[j] = Math.abs(row[j] - offset);
       max = Math.max(max, abs[j]);
     }
-    add(max / Select.kth(abs, (d - 1) / 2, scratch1, scratch2));
+    add(max / Select.kth(abs, (row.length - 1) / 2, work[1], work[2]));
   }
 
   private void add(double ratio) {

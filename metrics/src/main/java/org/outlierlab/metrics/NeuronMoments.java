@@ -17,16 +17,29 @@ final class NeuronMoments implements Serializable {
     sumSquares = new double[d];
   }
 
-  void add(float[] row) {
+  /** Adds the row; returns its sum Σ_j x_ij, which the width-centred accumulators need. */
+  double add(float[] row) {
     double rowNorm2 = 0;
+    double rowSum = 0;
     for (int j = 0; j < row.length; j++) {
       double x = row[j];
       sum[j] += x;
       sumSquares[j] += x * x;
       rowNorm2 += x * x;
+      rowSum += x;
     }
     norm2 += rowNorm2;
     norm4 += rowNorm2 * rowNorm2;
+    return rowSum;
+  }
+
+  /** Σ_j x_ij, for when the moments are not kept. */
+  static double rowSum(float[] row) {
+    double rowSum = 0;
+    for (float x : row) {
+      rowSum += x;
+    }
+    return rowSum;
   }
 
   void merge(NeuronMoments o) {
