@@ -2,6 +2,7 @@ package org.outlierlab.metrics;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,6 +13,9 @@ import java.util.Map;
  * Δm₂ = u2_1 + u2_2 and Δm₄ = u4_1 + u4_2 + u4_3 + u4_4.
  */
 public final class KurtosisUpdate implements Serializable {
+  /** The terms, in {@link #terms()}' order. */
+  public static final List<Statistic> TERMS = List.of(Statistic.U2_1, Statistic.U2_2, Statistic.U4_1, Statistic.U4_2,
+      Statistic.U4_3, Statistic.U4_4);
   private final int d;
   private long n;
   private final double[] x2;
@@ -70,9 +74,8 @@ public final class KurtosisUpdate implements Serializable {
       u[5] += b * b;
     }
     Map<String, Double> out = new LinkedHashMap<>();
-    String[] names = {"u2_1", "u2_2", "u4_1", "u4_2", "u4_3", "u4_4"};
-    for (int k = 0; k < names.length; k++) {
-      out.put(names[k], u[k] / d);
+    for (int k = 0; k < TERMS.size(); k++) {
+      out.put(TERMS.get(k).metric(), u[k] / d);
     }
     out.put("m2", m2 / d);
     out.put("m4", m4 / d);

@@ -34,14 +34,14 @@ public final class Main {
   /**
    * A job: the configuration sections it reads (short options belong to the first), how it reads its settings from
    * them (every key validated before the job starts), what it does with them, the lines that report its result and
-   * the class whose logger says them, and the key a bare first argument sets, if any ({@code bin/oflab sql
-   * "SELECT ..."}).
+   * the class whose logger says them, the key a bare first argument sets, if any ({@code bin/oflab sql
+   * "SELECT ..."}), and what its --help says after its options (empty: nothing).
    */
   private record Job<S, R>(List<String> sections, Function<Config, S> settings, Action<S, R> action,
-      Function<R, List<String>> summary, Class<?> reporter, String positional) {
+      Function<R, List<String>> summary, Class<?> reporter, String positional, String moreHelp) {
     Job(List<String> sections, Function<Config, S> settings, Action<S, R> action, Function<R, List<String>> summary,
         Class<?> reporter) {
-      this(sections, settings, action, summary, reporter, null);
+      this(sections, settings, action, summary, reporter, null, "");
     }
 
     /** Runs the job on the configuration and logs its summary; returns its result. */
@@ -65,11 +65,11 @@ public final class Main {
     JOBS.put("train", new Job<>(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS, "spark"),
         TrainJobSettings::read, TrainJob::run, TrainResult::summary, TrainJob.class));
     JOBS.put("metrics", new Job<>(List.of(MetricsJob.SECTION, "spark"), MetricsJobSettings::read, MetricsJob::run,
-        Main::nothingMore, MetricsJob.class));
+        Main::nothingMore, MetricsJob.class, null, MetricsJobSettings.statisticsHelp()));
     JOBS.put("quant-eval", new Job<>(List.of(QuantEvalSettings.SECTION, "spark"), QuantEvalSettings::read,
         QuantEvalJob::run, QuantEvalResult::summary, QuantEvalJob.class));
     JOBS.put("sql", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlJobSettings::read, SqlJob::run, Main::nothingMore,
-        SqlJob.class, "sql.query"));
+        SqlJob.class, "sql.query", ""));
     JOBS.put("sql-server", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlServerSettings::read, SqlServer::serve,
         Main::nothingMore, SqlServer.class));
   }
@@ -182,6 +182,7 @@ public final class Main {
     for (String section : sections) {
       help.append('\n').append(ConfigLoader.documentedSection(section)).append('\n');
     }
-    return help.toString();
+    String more = JOBS.get(job).moreHelp();
+    return more.isEmpty() ? help.toString() : help.append('\n').append(more).toString();
   }
 }

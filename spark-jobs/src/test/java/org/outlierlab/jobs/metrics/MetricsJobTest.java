@@ -167,6 +167,32 @@ class MetricsJobTest {
     assertTrue(e.getMessage().contains("nothing"), e.getMessage());
   }
 
+  @Test
+  void aSelectionWritesOnlyItsStatisticsWithTheFullSelectionsValues() throws Exception {
+    plant("fixed-a", 0);
+    plant("fixed-a", 1);
+    assertEquals(0, Main.run(args(), results::add));
+    List<Row> full = layerMetrics();
+    List<String> selection = List.of("mmr_max", "signal_prop_rms_seq", "u4_2_cum");
+    assertEquals(0, Main.run(java.util.stream.Stream.concat(java.util.Arrays.stream(args()),
+        java.util.stream.Stream.of("--stats", String.join(",", selection))).toArray(String[]::new), results::add));
+    List<Row> some = layerMetrics();
+    assertEquals(full.stream().filter(r -> selection.contains(r.getString(4))).toList(), some);
+    assertEquals(selection, some.stream().map(r -> r.getString(4)).distinct().sorted().toList());
+    assertEquals(((MetricsResult) results.get(0)).tokenRows(), ((MetricsResult) results.get(1)).tokenRows());
+  }
+
+  /** layer_metrics in a fixed order, its columns in {@link MetricsJob#SCHEMA}'s (the selection keeps the schema). */
+  List<Row> layerMetrics() {
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      return spark.read().parquet(dir.resolve("wh/layer_metrics").toString()).select("run_id", "step", "layer", "site",
+          "metric", "value").orderBy("run_id", "step", "layer", "site", "metric").collectAsList();
+    } finally {
+      spark.stop();
+    }
+  }
+
   /** m2 and m4 of a snapshot (App D, SCIENCE.md §4), brute force. */
   static double[] moments(float[][] x) {
     double m2 = 0;
