@@ -51,6 +51,9 @@ class TransformerLM(nn.Module):
             self._matrix(h + "w2", 4 * d, d, std=init_std)
         self._matrix("lm_head", d, vocab, std=init_std)
         self.register_buffer("mask", torch.full((seq, seq), -1e9).triu(1))
+        # What happens at a named site (SCIENCE.md §2.5's names, e.g. attn_scores_0, mlp_up_weight_1): the tensor
+        # itself by default; torch_quant.py sets a fake-quantiser or a recorder here.
+        self.at = lambda site, x: x
 
     def _matrix(self, name, rows, cols, std):
         self.p[name] = nn.Parameter(torch.randn(rows, cols) * std)
@@ -82,30 +85,43 @@ class TransformerLM(nn.Module):
         def split(y):
             return y.view(b, t, self.heads, dh).transpose(1, 2)
 
-        q = split(x @ p[h + "wq"] + p[h + "bq"])
-        k = split(x @ p[h + "wk"] + p[h + "bk"])
-        v = split(x @ p[h + "wv"])
-        if not self.pre_norm:
-            q = self._rms_norm(q, p[h + "q_norm_gain"])
-            k = self._rms_norm(k, p[h + "k_norm_gain"])
-        scores = q @ k.transpose(-2, -1) / math.sqrt(dh) + self.mask
-        return (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d) @ p[h + "wo"]
+        at = self.at
 
-    def _norm(self, x, name):
+        def linear(y, name, weight):
+            return at("%s_in_%d" % (name, l), y) @ at("%s_weight_%d" % (name, l), p[h + weight])
+
+        q = split(linear(x, "attn_q", "wq") + p[h + "bq"])
+        k = split(linear(x, "attn_k", "wk") + p[h + "bk"])
+        v = split(linear(x, "attn_v", "wv"))
+        if not self.pre_norm:
+            q = at("q_norm_out_%d" % l, self._rms_norm(q, p[h + "q_norm_gain"]))
+            k = at("k_norm_out_%d" % l, self._rms_norm(k, p[h + "k_norm_gain"]))
+        scores = at("attn_scores_%d" % l, q @ k.transpose(-2, -1) / math.sqrt(dh))
+        probs = at("attn_probs_%d" % l, (scores + self.mask).softmax(-1))
+        context = at("attn_context_%d" % l, probs @ v)
+        return linear(context.transpose(1, 2).reshape(b, t, d), "attn_o", "wo")
+
+    def _norm(self, x, name, site):
         if not self.pre_norm:
             return x
-        return F.layer_norm(x, (self.d,), self.p[name + "_gain"], self.p[name + "_bias"], EPS)
+        return self.at(site, F.layer_norm(x, (self.d,), self.p[name + "_gain"], self.p[name + "_bias"], EPS))
 
     def hidden(self, ids):
         """The residual stream entering every block, then the unembedding's input: layers + 1 tensors [B, T, d]."""
-        p = self.p
+        p, at = self.p, self.at
         h = p["wte"][ids] * self.embedding_scale + p["wpe"]
-        streams = [h]
+        streams = []
         for l in range(self.layers):
             pre = "h%d_" % l
-            h = h + self.beta * self._attention(self._norm(h, pre + "ln_attn"), l)
-            h = h + self.beta * (F.relu(self._norm(h, pre + "ln_mlp") @ p[pre + "w1"]) @ p[pre + "w2"])
+            h = at("resid_attn_in_%d" % l, h)
             streams.append(h)
+            h = h + self.beta * self._attention(self._norm(h, pre + "ln_attn", "norm_attn_out_%d" % l), l)
+            h = at("resid_mlp_in_%d" % l, h)
+            up = at("mlp_up_in_%d" % l, self._norm(h, pre + "ln_mlp", "norm_mlp_out_%d" % l)) @ at(
+                "mlp_up_weight_%d" % l, p[pre + "w1"])
+            h = h + self.beta * (at("mlp_down_in_%d" % l, F.relu(up)) @ at("mlp_down_weight_%d" % l, p[pre + "w2"]))
+        h = at("unembed_in", h)
+        streams.append(h)
         return streams
 
     def loss(self, ids, targets):

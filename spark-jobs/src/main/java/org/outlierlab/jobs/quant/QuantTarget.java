@@ -27,14 +27,14 @@ import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.run.RunLayout;
 
 /**
- * One checkpoint to evaluate: the run, its step and file, the model its config.conf describes, and its tokens (the
+ * One checkpoint to evaluate: the run, its step and file, the block and model its config.conf describes, and its tokens (the
  * evaluated ones, and the run's own training tokens, which calibration reads).
  */
-record QuantTarget(String runId, String runDir, long step, String checkpoint, ModelConfig model, String dtype,
-    String evalTokens, String trainTokens) implements Serializable {
+public record QuantTarget(String runId, String runDir, long step, String checkpoint, String block, ModelConfig model,
+    String dtype, String evalTokens, String trainTokens) implements Serializable {
 
   /** The model with this checkpoint's parameters, its sites transformed as given. */
-  TransformerLM load(SiteTransforms transforms, Configuration conf) throws IOException {
+  public TransformerLM load(SiteTransforms transforms, Configuration conf) throws IOException {
     Checkpoint c = Checkpoint.read(new Path(checkpoint), conf);
     TransformerLM model = new TransformerLM(this.model, DataType.valueOf(dtype), 0, transforms);
     model.loadParameters(c.params());
@@ -45,7 +45,7 @@ record QuantTarget(String runId, String runDir, long step, String checkpoint, Mo
    * Every checkpoint the settings ask for, found and checked before any work: each run's latest, or each of
    * {@code quant.steps}, which every run must have.
    */
-  static List<QuantTarget> resolve(QuantEvalSettings s, Configuration conf) throws IOException {
+  public static List<QuantTarget> resolve(QuantEvalSettings s, Configuration conf) throws IOException {
     List<QuantTarget> targets = new ArrayList<>();
     for (Path run : runDirs(s.runs(), conf)) {
       SortedMap<Long, Path> checkpoints = Checkpoint.files(new RunLayout(run.toString()).checkpoints(), conf);
@@ -74,8 +74,8 @@ record QuantTarget(String runId, String runDir, long step, String checkpoint, Mo
       }
       ModelConfig model = train.model().forData(own.get("vocab_size").asInt(), own.get("row_length").asInt());
       for (long step : steps) {
-        targets.add(new QuantTarget(run.getName(), run.toString(), step, checkpoints.get(step).toString(), model,
-            train.dtype().name(), evalTokens, trainTokens));
+        targets.add(new QuantTarget(run.getName(), run.toString(), step, checkpoints.get(step).toString(), train.block(),
+            model, train.dtype().name(), evalTokens, trainTokens));
       }
     }
     return targets;
