@@ -45,11 +45,10 @@ public final class Calibration {
     for (int b = 0; b < needed; b++) {
       Map<String, INDArray> acts = fp.activations(batches.get(b), calibrated);
       for (String site : calibrated) {
-        double[] values = acts.get(site).dup('c').data().asDouble();
         for (Protocol p : protocols) {
           RangeEstimator e = byProtocol.get(p).get(site);
           if (e != null && b < p.activations().calibrationBatches()) {
-            e.add(values);
+            e.add(acts.get(site));
           }
         }
       }

@@ -15,22 +15,44 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public record QuantError(Double sqnrDb, double relError, double clippedFraction, double scale, double zeroPoint,
     double maxAbs, double medianAbs) {
 
+  /** A tensor prepared once for the errors of several quantisers: its values by row, and its magnitudes' extremes. */
+  public static final class Tensor {
+    private final double[] values;
+    private final int rowLength;
+    private final double maxAbs;
+    private final double medianAbs;
+
+    public Tensor(INDArray x) {
+      values = x.dup('c').data().asDouble();
+      rowLength = (int) x.size(x.rank() - 1);
+      double[] abs = Arrays.stream(values).map(Math::abs).toArray();
+      maxAbs = Arrays.stream(abs).max().orElse(0);
+      medianAbs = median(abs);
+    }
+  }
+
   /** The error of {@code q} on {@code x}: per-token scales along the last axis, per-channel along the last axis. */
   public static QuantError measure(Quantizer q, INDArray x) {
-    double[] v = x.dup('c').data().asDouble();
-    int rowLength = (int) x.size(x.rank() - 1);
+    return measure(q, new Tensor(x));
+  }
+
+  /** The error of {@code q} on a prepared tensor. */
+  public static QuantError measure(Quantizer q, Tensor t) {
+    double[] v = t.values;
+    int rowLength = t.rowLength;
+    int rows = v.length / rowLength;
     double signal = 0;
     double noise = 0;
     long clipped = 0;
-    double[] rowScales = q instanceof Quantizer.PerToken ? new double[v.length / rowLength] : null;
-    for (int row = 0; row < v.length / rowLength; row++) {
+    double[] rowScales = q instanceof Quantizer.PerToken ? new double[rows] : null;
+    for (int row = 0; row < rows; row++) {
       double s = 0;
-      if (q instanceof Quantizer.PerToken t) {
+      if (q instanceof Quantizer.PerToken token) {
         double maxAbs = 0;
         for (int j = 0; j < rowLength; j++) {
           maxAbs = Math.max(maxAbs, Math.abs(v[row * rowLength + j]));
         }
-        s = t.scale(maxAbs);
+        s = token.scale(maxAbs);
         rowScales[row] = s;
       }
       for (int j = 0; j < rowLength; j++) {
@@ -52,12 +74,11 @@ public record QuantError(Double sqnrDb, double relError, double clippedFraction,
         noise += (xi - deq) * (xi - deq);
       }
     }
-    double[] abs = Arrays.stream(v).map(Math::abs).sorted().toArray();
     double[] scales = q instanceof Quantizer.Static st ? st.scale() : rowScales;
     double[] zeros = q instanceof Quantizer.Static st ? st.zeroPoint() : new double[] {0};
     return new QuantError(noise == 0 ? null : 10 * Math.log10(signal / noise),
         signal == 0 ? 0 : Math.sqrt(noise / signal), (double) clipped / v.length, median(scales), median(zeros),
-        abs[abs.length - 1], median(abs));
+        t.maxAbs, t.medianAbs);
   }
 
   private static double median(double[] values) {

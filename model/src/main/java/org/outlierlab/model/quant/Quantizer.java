@@ -23,9 +23,6 @@ public sealed interface Quantizer extends Serializable {
   /** The quantiser's integer grid. */
   IntGrid grid();
 
-  /** Whether the quantiser's scale comes from each tensor's own values (per token) rather than being fixed. */
-  boolean dynamic();
-
   /**
    * Static ranges: one scale and zero point for the whole tensor, or one per output channel (the last axis of a
    * weight [fan_in, fan_out]: each column has its own).
@@ -47,11 +44,6 @@ public sealed interface Quantizer extends Serializable {
 
     public boolean perChannel() {
       return scale.length > 1;
-    }
-
-    @Override
-    public boolean dynamic() {
-      return false;
     }
 
     @Override
@@ -95,11 +87,6 @@ public sealed interface Quantizer extends Serializable {
       if (!grid.signed()) {
         throw new IllegalArgumentException("per-token quantisation is symmetric: it needs a signed grid");
       }
-    }
-
-    @Override
-    public boolean dynamic() {
-      return true;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.outlierlab.model.quant;
 
 import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A static activation range from calibration batches: each batch's extremes (its minimum and maximum, or with a
@@ -24,9 +25,13 @@ public final class RangeEstimator {
     this.percentile = percentile;
   }
 
-  /** Folds one batch's values of the tensor in. */
-  public void add(double[] values) {
-    double[] extremes = percentile == 100 ? minMax(values) : percentiles(values, percentile);
+  /** Folds one batch's tensor in (its extremes taken natively: no copy unless a percentile needs one). */
+  public void add(INDArray batch) {
+    fold(percentile == 100 ? new double[] {batch.minNumber().doubleValue(), batch.maxNumber().doubleValue()}
+        : percentiles(batch.dup('c').data().asDouble(), percentile));
+  }
+
+  private void fold(double[] extremes) {
     if (batches == 0) {
       lo = extremes[0];
       hi = extremes[1];
@@ -47,16 +52,6 @@ public final class RangeEstimator {
       throw new IllegalStateException("no calibration batch was added");
     }
     return new double[] {lo, hi};
-  }
-
-  private static double[] minMax(double[] values) {
-    double min = Double.POSITIVE_INFINITY;
-    double max = Double.NEGATIVE_INFINITY;
-    for (double v : values) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    return new double[] {min, max};
   }
 
   /** The (100 − p)-th and p-th percentiles. */

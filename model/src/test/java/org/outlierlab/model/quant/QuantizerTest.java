@@ -177,7 +177,7 @@ class QuantizerTest {
 
   private static Quantizer tensorQuantizer(double[][] x) {
     RangeEstimator e = new RangeEstimator(0.9, 100);
-    e.add(java.util.Arrays.stream(x).flatMapToDouble(java.util.Arrays::stream).toArray());
+    e.add(Nd4j.createFromArray(x));
     return Quantizer.Static.forRange(UINT8, e.range()[0], e.range()[1]);
   }
 
@@ -202,12 +202,15 @@ class QuantizerTest {
   @Test
   void rangeEstimatorFoldsBatchesWithMomentumAndTakesNumpysPercentiles() {
     RangeEstimator e = new RangeEstimator(0.9, 100);
-    e.add(new double[] {-1, 2, 0.5});
-    e.add(new double[] {-3, 4});
+    e.add(Nd4j.createFromArray(-1.0, 2, 0.5));
+    e.add(Nd4j.createFromArray(-3.0, 4));
     assertArrayEquals(new double[] {0.9 * -1 + 0.1 * -3, 0.9 * 2 + 0.1 * 4}, e.range(), 1e-15);
     double[] oneTo101 = java.util.stream.IntStream.rangeClosed(1, 101).asDoubleStream().toArray();
     assertArrayEquals(new double[] {2, 100}, RangeEstimator.percentiles(oneTo101, 99), 1e-12); // numpy: 2.0, 100.0
     assertArrayEquals(new double[] {1.5, 100.5}, RangeEstimator.percentiles(oneTo101, 99.5), 1e-12);
+    RangeEstimator clipped = new RangeEstimator(0.9, 99);
+    clipped.add(Nd4j.createFromArray(oneTo101));
+    assertArrayEquals(new double[] {2, 100}, clipped.range(), 1e-12);
   }
 
   @Test

@@ -16,7 +16,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.outlierlab.dataprep.Splits;
 import org.outlierlab.dataprep.shard.TokenShards;
 import org.outlierlab.jobs.config.ConfigError;
@@ -168,13 +167,14 @@ public final class QuantEvalJob {
   private static List<Row> errors(TransformerLM fp, List<QuantPlan> plans, QuantTarget t, int[][] inputs) {
     Set<String> sites = new LinkedHashSet<>();
     plans.forEach(p -> sites.addAll(p.bySite().keySet()));
-    Map<String, INDArray> values = new LinkedHashMap<>(fp.activations(inputs, sites));
+    Map<String, QuantError.Tensor> tensors = new LinkedHashMap<>();
+    fp.activations(inputs, sites).forEach((site, x) -> tensors.put(site, new QuantError.Tensor(x)));
     List<Row> rows = new ArrayList<>();
     for (QuantPlan plan : plans) {
       for (Map.Entry<String, Quantizer> e : plan.bySite().entrySet()) {
         String site = e.getKey();
         rows.add(QuantTables.errorRow(t, plan.protocol(), site, fp.site(site).weight(), e.getValue(),
-            QuantError.measure(e.getValue(), values.get(site))));
+            QuantError.measure(e.getValue(), tensors.get(site))));
       }
     }
     return rows;
