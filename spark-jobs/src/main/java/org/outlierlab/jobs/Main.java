@@ -12,6 +12,9 @@ import org.outlierlab.jobs.dataprep.DataPrepConfig;
 import org.outlierlab.jobs.dataprep.DataPrepJob;
 import org.outlierlab.jobs.dataprep.DataPrepJobSettings;
 import org.outlierlab.jobs.dataprep.DataPrepResult;
+import org.outlierlab.jobs.figures.FiguresJob;
+import org.outlierlab.jobs.figures.FiguresResult;
+import org.outlierlab.jobs.figures.FiguresSettings;
 import org.outlierlab.jobs.metrics.MetricsJob;
 import org.outlierlab.jobs.metrics.MetricsJobSettings;
 import org.outlierlab.jobs.quant.QuantEvalJob;
@@ -68,6 +71,8 @@ public final class Main {
         Main::nothingMore, MetricsJob.class, null, MetricsJobSettings.statisticsHelp()));
     JOBS.put("quant-eval", new Job<>(List.of(QuantEvalSettings.SECTION, "spark"), QuantEvalSettings::read,
         QuantEvalJob::run, QuantEvalResult::summary, QuantEvalJob.class));
+    JOBS.put("figures", new Job<>(List.of(FiguresSettings.SECTION, "spark"), FiguresSettings::read, FiguresJob::run,
+        FiguresResult::summary, FiguresJob.class));
     JOBS.put("sql", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlJobSettings::read, SqlJob::run, Main::nothingMore,
         SqlJob.class, "sql.query", ""));
     JOBS.put("sql-server", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlServerSettings::read, SqlServer::serve,
@@ -169,6 +174,7 @@ public final class Main {
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
           metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
           quant-eval  trained checkpoints in full precision and fake-quantised int8: quant_eval, quant_error tables
+          figures     the paper's figures as PNGs (with each one's data as CSV) from the warehouse's tables
           sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ..."); no query: a shell
           sql-server  a thrift (JDBC/ODBC) server over the same tables, for beeline and BI tools (--port 10000)
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";

@@ -132,6 +132,16 @@ public final class WarehouseViews {
     return Optional.empty();
   }
 
+  /** The job that writes the table behind {@code view} (for a message saying what to run). */
+  public static String writerOf(String view) {
+    for (Table table : Table.values()) {
+      if (table.view.equals(view)) {
+        return table.writer;
+      }
+    }
+    throw new IllegalArgumentException("no view " + view);
+  }
+
   /** The names of the views, in the order they are defined. */
   public List<String> views() {
     return tables.stream().map(t -> t.view).toList();

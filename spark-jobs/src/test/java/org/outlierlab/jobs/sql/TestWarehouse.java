@@ -18,7 +18,7 @@ import org.outlierlab.model.run.TrainLog;
  * A small warehouse in the project's schemas, written by the project's own writers (run_info, train_log) and as
  * the metrics job writes layer_metrics: three runs of two block types, with known kurtosis values.
  */
-final class TestWarehouse {
+public final class TestWarehouse {
   /** Run, its block type. Run "007" checks that a run id that looks like a number stays a string. */
   static final Map<String, String> BLOCKS = Map.of("007", "pre-ln", "pre-2", "pre-ln", "op-1", "op");
   static final long[] STEPS = {0, 100};
@@ -68,7 +68,7 @@ final class TestWarehouse {
   }
 
   /** One run's run_info and train_log ({@link #LOGGED_STEPS} rows). */
-  static void addRun(String warehouse, String runId, String block, Configuration conf) throws IOException {
+  public static void addRun(String warehouse, String runId, String block, Configuration conf) throws IOException {
     String runDir = warehouse + "/runs/" + runId;
     new RunInfo(runId, block, "model { block = " + block + " }", "finished", "2025-01-01T00:00:00Z",
         "2025-01-01T00:10:00Z", 200, 600.0, 3.5, 3.75, 1, "CpuBackend", 0, Double.NaN, "OpenBLAS 0.3.19, Zen kernels")
