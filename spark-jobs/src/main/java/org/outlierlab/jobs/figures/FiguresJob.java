@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -67,9 +69,12 @@ public final class FiguresJob {
     return new FiguresResult(drawn, skipped);
   }
 
+  /** Writes {@code bytes} whole; on a local disk without Hadoop's .crc side file, which only clutters a figure folder. */
   private static void write(Path target, byte[] bytes, Configuration conf) throws IOException {
+    FileSystem fs = target.getFileSystem(conf);
+    FileSystem plain = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
     try (AtomicOutput file = AtomicOutput.file(target, UUID.randomUUID().toString(), conf)) {
-      try (FSDataOutputStream out = target.getFileSystem(conf).create(file.staging(), false)) {
+      try (FSDataOutputStream out = plain.create(file.staging(), false)) {
         out.write(bytes);
       }
       file.publish();

@@ -116,6 +116,10 @@ class FiguresJobTest {
     BufferedImage png = ImageIO.read(dir.resolve("only/kurtosis.png").toFile());
     assertEquals(FigureRenderer.size(1)[0], png.getWidth(), "one panel: one run");
     assertTrue(Files.readAllLines(dir.resolve("only/kurtosis.csv")).stream().skip(1).allMatch(l -> l.startsWith("op-1,")));
+    try (var files = Files.list(dir.resolve("only"))) {
+      assertEquals(List.of("kurtosis.csv", "kurtosis.png"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+          "the figure and its data, nothing else");
+    }
     ConfigError e = assertThrows(ConfigError.class, () -> figures("--list", "[kurtosis, kurtosys]"));
     assertTrue(e.getMessage().contains("figures.list") && e.getMessage().contains("signal-propagation"), e.getMessage());
   }
