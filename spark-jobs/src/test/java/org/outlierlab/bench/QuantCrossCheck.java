@@ -23,15 +23,17 @@ import org.outlierlab.model.graph.SiteTransforms;
 import org.outlierlab.model.quant.Calibration;
 import org.outlierlab.model.quant.Protocol;
 import org.outlierlab.model.quant.QuantPlan;
+import org.outlierlab.model.quant.Quantizer;
 import org.outlierlab.model.train.TrainData;
 
 /**
  * The Java side of bench/quant.sh: evaluates one checkpoint in full precision and under each protocol, as the
  * quant-eval job does (the same calibration, plans and models, in this process on {@code threads} threads, timed),
  * and writes what the PyTorch peer (bench/torch_quant.py) needs to repeat it independently: {@code java.json} (the
- * model's shape, each protocol's settings, the losses and seconds), {@code params/<name>.npy}, and {@code eval.npy} and
+ * model's shape, each protocol's settings, calibrated activation grids, losses and seconds), {@code params/<name>.npy},
+ * and {@code eval.npy} and
  * {@code calibration.npy} (int32 [batches, B, T + 1]).
- * usage: QuantCrossCheck OUT RUN_DIR STEP(-1: latest) BATCH EVAL_BATCHES THREADS PROTOCOL...
+ * usage: QuantCrossCheck OUT RUN_DIR STEP(-1: latest) BATCH EVAL_BATCHES SPLIT THREADS PROTOCOL...
  */
 public final class QuantCrossCheck {
   private QuantCrossCheck() {}
@@ -40,10 +42,10 @@ public final class QuantCrossCheck {
     File out = new File(a[0]);
     long step = Long.parseLong(a[2]);
     int batch = Integer.parseInt(a[3]);
-    int threads = Integer.parseInt(a[5]);
+    int threads = Integer.parseInt(a[6]);
     var config = ConfigLoader.load(List.of(), Map.of("quant.runs", a[1], "quant.steps", step < 0 ? "[]" : "[" + step
-        + "]", "quant.batch_size", a[3], "quant.eval_batches", a[4], "quant.protocols",
-        String.join(",", Arrays.copyOfRange(a, 6, a.length))));
+        + "]", "quant.batch_size", a[3], "quant.eval_batches", a[4], "quant.split", a[5], "quant.protocols",
+        String.join(",", Arrays.copyOfRange(a, 7, a.length))));
     QuantEvalSettings s = QuantEvalSettings.read(config);
     Configuration conf = new Configuration();
     QuantTarget t = QuantTarget.resolve(s, conf).get(0);
@@ -79,6 +81,12 @@ public final class QuantCrossCheck {
       double seconds = (System.nanoTime() - start) / 1e9;
       ObjectNode p = json.valueToTree(spec(plan.protocol()));
       p.put("q_loss", loss).put("seconds", seconds).put("sites", plan.bySite().size());
+      ObjectNode grids = p.putObject("static_activations"); // the calibrated grids, for the peer to compare with its own
+      plan.bySite().forEach((site, quantizer) -> {
+        if (quantizer instanceof Quantizer.Static st && !fp.site(site).weight()) {
+          grids.putObject(site).put("scale", st.scale()[0]).put("zero_point", st.zeroPoint()[0]);
+        }
+      });
       protocols.add(p);
       System.err.printf(Locale.ROOT, "[quant-crosscheck] %s: ppl %.6f (fp %.6f), %.0f tokens/s%n",
           plan.protocol().name(), Math.exp(loss), Math.exp(report.get("fp_loss").asDouble()), tokens / seconds);
