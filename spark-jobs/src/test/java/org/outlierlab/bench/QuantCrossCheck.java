@@ -57,7 +57,8 @@ public final class QuantCrossCheck {
         (long) Math.max(1, calibrationBatches) * batch, conf), batch);
     long tokens = (long) eval.length * batch * seq;
 
-    TransformerLM fp = t.load(SiteTransforms.NONE, conf);
+    var parameters = t.parameters(conf);
+    TransformerLM fp = t.model(parameters, SiteTransforms.NONE);
     fp.useThreads(threads);
     List<QuantPlan> plans = Calibration.plans(fp, s.protocols(),
         Arrays.stream(calibration).map(rows -> TrainData.slice(rows, 0, seq)).toList());
@@ -74,7 +75,7 @@ public final class QuantCrossCheck {
     report.put("fp_seconds", (System.nanoTime() - start) / 1e9);
     ArrayNode protocols = report.putArray("protocols");
     for (QuantPlan plan : plans) {
-      TransformerLM q = t.load(plan.transforms(), conf);
+      TransformerLM q = t.model(parameters, plan.transforms());
       q.useThreads(threads);
       start = System.nanoTime();
       double loss = evaluate(q, eval, seq) / tokens;

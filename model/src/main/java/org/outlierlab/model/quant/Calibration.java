@@ -66,7 +66,7 @@ public final class Calibration {
     for (String name : fp.sites()) {
       Site site = fp.site(name);
       if (!p.quantises(Site.kind(name), site.weight())) {
-        continue;
+        continue; // graph order, weights and activations interleaved as the table lists them
       }
       if (site.weight()) {
         INDArray w = params.get(site.variable());

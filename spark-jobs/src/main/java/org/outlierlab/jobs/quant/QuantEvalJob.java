@@ -145,10 +145,11 @@ public final class QuantEvalJob {
   private static List<BatchLoss> evaluateChunk(QuantTarget t, List<QuantPlan> plans, Chunk chunk) throws IOException {
     Configuration conf = new Configuration();
     int seqLen = t.model().seqLen();
-    TransformerLM fp = t.load(SiteTransforms.NONE, conf);
+    var parameters = t.parameters(conf);
+    TransformerLM fp = t.model(parameters, SiteTransforms.NONE);
     List<TransformerLM> quantised = new ArrayList<>();
     for (QuantPlan plan : plans) {
-      quantised.add(t.load(plan.transforms(), conf));
+      quantised.add(t.model(parameters, plan.transforms()));
     }
     List<BatchLoss> out = new ArrayList<>();
     for (int b = 0; b < chunk.batches().length; b++) {

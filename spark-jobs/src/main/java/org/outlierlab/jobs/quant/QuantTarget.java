@@ -10,12 +10,14 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.config.ConfigLoader;
@@ -35,10 +37,19 @@ public record QuantTarget(String runId, String runDir, long step, String checkpo
 
   /** The model with this checkpoint's parameters, its sites transformed as given. */
   public TransformerLM load(SiteTransforms transforms, Configuration conf) throws IOException {
-    Checkpoint c = Checkpoint.read(new Path(checkpoint), conf);
-    TransformerLM model = new TransformerLM(this.model, DataType.valueOf(dtype), 0, transforms);
-    model.loadParameters(c.params());
-    return model;
+    return model(parameters(conf), transforms);
+  }
+
+  /** This checkpoint's parameters, read once for every model built from them. */
+  public Map<String, INDArray> parameters(Configuration conf) throws IOException {
+    return Checkpoint.read(new Path(checkpoint), conf).params();
+  }
+
+  /** The model with the given parameters (this checkpoint's), its sites transformed as given. */
+  public TransformerLM model(Map<String, INDArray> parameters, SiteTransforms transforms) {
+    TransformerLM built = new TransformerLM(model, DataType.valueOf(dtype), 0, transforms);
+    built.loadParameters(parameters);
+    return built;
   }
 
   /**
