@@ -118,6 +118,17 @@ public record ModelConfig(
     return 4 * dModel;
   }
 
+  /**
+   * The parameters of the matrices and embeddings (norm gains, biases and scales left out, under 1% at any shape
+   * used here): the size that compute budgets (6 x parameters x tokens) and memory estimates count.
+   */
+  public long matrixParameters() {
+    long d = dModel;
+    long perLayer = 4 * d * d + 2 * d * mlpWidth();
+    long learnedPositions = positions == Positions.LEARNED ? (long) seqLen * d : 0;
+    return nLayers * perLayer + (tiedEmbeddings ? 1 : 2) * (long) vocabSize * d + learnedPositions;
+  }
+
   /** These settings as a builder, to change some of them by name. */
   public ModelConfigBuilder toBuilder() {
     return new ModelConfigBuilder(this);

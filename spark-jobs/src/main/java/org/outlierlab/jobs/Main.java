@@ -15,6 +15,8 @@ import org.outlierlab.jobs.dataprep.DataPrepResult;
 import org.outlierlab.jobs.figures.FiguresJob;
 import org.outlierlab.jobs.figures.FiguresResult;
 import org.outlierlab.jobs.figures.FiguresSettings;
+import org.outlierlab.jobs.grid.GridJob;
+import org.outlierlab.jobs.grid.GridSettings;
 import org.outlierlab.jobs.metrics.MetricsJob;
 import org.outlierlab.jobs.metrics.MetricsJobSettings;
 import org.outlierlab.jobs.quant.QuantEvalJob;
@@ -67,6 +69,9 @@ public final class Main {
         DataPrepJob::run, DataPrepResult::summary, DataPrepJob.class));
     JOBS.put("train", new Job<>(List.of(TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS, "spark"),
         TrainJobSettings::read, TrainJob::run, TrainResult::summary, TrainJob.class));
+    JOBS.put("grid", new Job<>(List.of(GridSettings.SECTION, TrainConfig.TRAIN, TrainConfig.MODEL, TrainConfig.BLAS,
+        MetricsJob.SECTION, QuantEvalSettings.SECTION, "spark"), GridSettings::read, GridJob::run, Main::nothingMore,
+        GridJob.class));
     JOBS.put("metrics", new Job<>(List.of(MetricsJob.SECTION, "spark"), MetricsJobSettings::read, MetricsJob::run,
         Main::nothingMore, MetricsJob.class, null, MetricsJobSettings.statisticsHelp()));
     JOBS.put("quant-eval", new Job<>(List.of(QuantEvalSettings.SECTION, "spark"), QuantEvalSettings::read,
@@ -150,7 +155,7 @@ public final class Main {
   }
 
   /** The message a user needs: ours speak for themselves, others keep their type. */
-  private static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getMessage() == null) {
       root = root.getCause();
@@ -159,7 +164,8 @@ public final class Main {
       return "not found: " + root.getMessage();
     }
     if (root instanceof OutputExistsException || root instanceof DataPrepJob.BadInputException
-        || root instanceof org.outlierlab.model.train.TrainStep.DivergedException) {
+        || root instanceof org.outlierlab.model.train.TrainStep.DivergedException
+        || root instanceof GridJob.PointsFailedException) {
       return root.getMessage();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();
@@ -172,6 +178,7 @@ public final class Main {
         jobs:
           data-prep   corpus files into tokenised Parquet shards (bin/oflab data-prep --help)
           train       a transformer LM on those shards, writing snapshots and logs (bin/oflab train --help)
+          grid        train every point of a grid of settings (conf/grids/), then metrics (and quant-eval) over them
           metrics     snapshots into per-layer kurtosis, max-median ratio and Gram statistics (bin/oflab metrics --help)
           quant-eval  trained checkpoints in full precision and fake-quantised int8: quant_eval, quant_error tables
           figures     the paper's figures as PNGs (with each one's data as CSV) from the warehouse's tables

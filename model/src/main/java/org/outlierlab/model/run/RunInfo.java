@@ -3,6 +3,9 @@ package org.outlierlab.model.run;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
@@ -13,10 +16,12 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  * times, last losses). Rewritten atomically as the run starts and ends, in {@link RunLayout#runInfo}.
  *
  * @param status running, finished, diverged or failed
+ * @param grid the grid the run is a point of ({@code bin/oflab grid}), else null
+ * @param point that point, as {@code key=value} pairs joined by {@code ", "}, else null
  */
 public record RunInfo(String runId, String block, String config, String status, String startedAt, String finishedAt,
     long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, long rounds,
-    double averagingS, String blas) {
+    double averagingS, String blas, String grid, String point) {
   static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
       message runs {
         required binary run_id (STRING);
@@ -34,12 +39,26 @@ public record RunInfo(String runId, String block, String config, String status, 
         required int64 rounds;
         optional double averaging_s;
         optional binary blas (STRING);
+        optional binary grid (STRING);
+        optional binary point (STRING);
       }
       """);
 
   public void write(String runDir, Configuration conf) throws IOException {
     ParquetFiles.write(new Path(new RunLayout(runDir).runInfo(), "part-0.parquet"), conf, SCHEMA, RunInfo::emit,
         java.util.List.of(this));
+  }
+
+  /** The status {@code runDir}'s row holds (running, finished, ...); empty when the run has written none. */
+  public static java.util.Optional<String> status(String runDir, Configuration conf) throws IOException {
+    Path file = new Path(new RunLayout(runDir).runInfo(), "part-0.parquet");
+    if (!file.getFileSystem(conf).exists(file)) {
+      return java.util.Optional.empty();
+    }
+    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+      Group row = reader.read();
+      return row == null ? java.util.Optional.empty() : java.util.Optional.of(row.getString("status", 0));
+    }
   }
 
   private static void emit(RecordConsumer c, RunInfo r) {
@@ -64,6 +83,8 @@ public record RunInfo(String runId, String block, String config, String status, 
       ParquetFiles.addDouble(c, 13, "averaging_s", r.averagingS());
     }
     ParquetFiles.addString(c, 14, "blas", r.blas());
+    ParquetFiles.addString(c, 15, "grid", r.grid());
+    ParquetFiles.addString(c, 16, "point", r.point());
   }
 
   /** A run's row as it goes: written when it starts and again when it ends. */
@@ -73,15 +94,21 @@ public record RunInfo(String runId, String block, String config, String status, 
     private final String config;
     private final String startedAt;
     private final int workers;
+    private final String grid;
+    private final String point;
     private String backend;
     private String blas;
 
-    public Builder(String runId, String block, String config, String startedAt, int workers) {
+    /** {@code grid} and {@code point}: null for a run outside a grid. */
+    public Builder(String runId, String block, String config, String startedAt, int workers, String grid,
+        String point) {
       this.runId = runId;
       this.block = block;
       this.config = config;
       this.startedAt = startedAt;
       this.workers = workers;
+      this.grid = grid;
+      this.point = point;
     }
 
     /** Where the workers run (backend and device) and on which BLAS path, once they have started. */
@@ -92,14 +119,14 @@ public record RunInfo(String runId, String block, String config, String status, 
 
     public RunInfo running() {
       return new RunInfo(runId, block, config, "running", startedAt, null, 0, 0, Double.NaN, Double.NaN, workers,
-          backend, 0, Double.NaN, blas);
+          backend, 0, Double.NaN, blas, grid, point);
     }
 
     /** The row at the end: {@code rounds} of parameter averaging took {@code averagingS} beyond the workers' time. */
     public RunInfo ended(String status, long steps, double wallS, double lastLoss, double lastValLoss, long rounds,
         double averagingS) {
       return new RunInfo(runId, block, config, status, startedAt, java.time.Instant.now().toString(), steps, wallS,
-          lastLoss, lastValLoss, workers, backend, rounds, averagingS, blas);
+          lastLoss, lastValLoss, workers, backend, rounds, averagingS, blas, grid, point);
     }
   }
 }

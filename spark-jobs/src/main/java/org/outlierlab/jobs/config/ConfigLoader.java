@@ -49,7 +49,7 @@ public final class ConfigLoader {
       }
     }
     for (Map.Entry<String, String> e : overrides.entrySet()) {
-      config = withOverride(config, e.getKey(), e.getValue());
+      config = withOverride(config, spelledAsKnown(e.getKey(), defaults), e.getValue());
     }
     try {
       config = config.resolve();
@@ -58,6 +58,12 @@ public final class ConfigLoader {
     }
     rejectUnknownKeys(config, defaults);
     return config;
+  }
+
+  /** An option spelled with '-' for '_' ({@code --dry-run}) as the key the defaults spell with '_'. */
+  private static String spelledAsKnown(String key, Config defaults) {
+    String underscored = key.replace('-', '_');
+    return !defaults.hasPath(key) && !key.startsWith(SPARK_PREFIX) && defaults.hasPath(underscored) ? underscored : key;
   }
 
   /** A command-line value, typed like the key's default (so "--seq_len 256" is a number). */

@@ -38,6 +38,7 @@ public final class WarehouseViews {
    * 7; the statements turn that off for the session (it is read when a view is queried, not when defined).
    */
   static final String PARTITION_TYPES = "spark.sql.sources.partitionColumnTypeInference.enabled";
+  private static final String MERGE_SCHEMA = "spark.sql.parquet.mergeSchema";
   /** Characters a warehouse path cannot contain: SQL and client quoting, statement splitting, path globs. */
   private static final List<String> UNQUOTABLE = List.of(";", "'", "\"", "\\", "--", "*", "?", "[", "]", "{", "}");
 
@@ -151,6 +152,9 @@ public final class WarehouseViews {
   List<String> statements() {
     List<String> statements = new ArrayList<>();
     statements.add("SET " + PARTITION_TYPES + "=false");
+    // Tables gained columns over versions (runs: grid, point), so a warehouse may hold files of several schemas:
+    // merged, a file without a column reads it as null, whichever file Spark would otherwise take the schema from.
+    statements.add("SET " + MERGE_SCHEMA + "=true");
     for (Table table : tables) {
       statements.add("CREATE OR REPLACE TEMPORARY VIEW " + table.view + " AS SELECT " + table.columns
           + " FROM parquet." + backticked(new Path(warehouse, table.location()).toString()));

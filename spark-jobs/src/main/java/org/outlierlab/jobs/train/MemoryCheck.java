@@ -18,8 +18,7 @@ final class MemoryCheck {
     long d = c.dModel();
     long v = c.vocabSize();
     long t = c.seqLen();
-    long perLayerParams = 4 * d * d + 2 * d * c.mlpWidth();
-    long params = c.nLayers() * perLayerParams + (c.tiedEmbeddings() ? 1 : 2) * v * d + t * d;
+    long params = c.matrixParameters();
     long tokens = batch * t;
     long activations = tokens * (c.nLayers() * (30 * d + 8L * c.mlpWidth()) + 4 * v)
         + 10L * batch * c.nHeads() * t * t * c.nLayers();

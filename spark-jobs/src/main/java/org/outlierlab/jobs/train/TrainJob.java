@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -58,8 +59,8 @@ public final class TrainJob {
       throw new ConfigError("train.resume: there is no run " + settings.runId() + " in " + runDir + " to resume");
     }
     if (job.resume()) {
-      var latest = Checkpoint.latest(files.checkpoints(), conf);
-      if (latest.isPresent() && latest.get().step() >= settings.steps()) {
+      var checkpoints = Checkpoint.files(files.checkpoints(), conf); // by name: the latest is read when resuming
+      if (!checkpoints.isEmpty() && checkpoints.lastKey() >= settings.steps()) {
         return TrainResult.alreadyFinished(settings.runId(), settings.runDir(), settings.steps());
       }
     }
@@ -92,15 +93,19 @@ public final class TrainJob {
       var spec = new ParameterAveraging.WorkerSpec(java.util.UUID.randomUUID().toString(), modelConfig,
           job.dtype().name(), settings, job.optimizer(), workers, job.blasKernels());
       ParameterAveraging engine = new ParameterAveraging(sc, spec, job.averagingFrequency(), model, optimizer);
-      return train(settings, job.block(), resolved, job.resume(), conf, model, optimizer, engine);
+      RunInfo.Builder info = new RunInfo.Builder(settings.runId(), job.block(), resolved, Instant.now().toString(),
+          workers, emptyAsNull(job.grid()), emptyAsNull(job.point()));
+      return train(settings, info, job.resume(), conf, model, optimizer, engine);
     }
   }
 
-  private static TrainResult train(TrainSettings settings, String block, String resolved, boolean resume,
+  private static String emptyAsNull(String s) {
+    return s.isEmpty() ? null : s;
+  }
+
+  private static TrainResult train(TrainSettings settings, RunInfo.Builder info, boolean resume,
       Configuration conf, TransformerLM model, Optimizer optimizer, ParameterAveraging engine) throws IOException {
-    String started = java.time.Instant.now().toString();
     long start = System.nanoTime();
-    RunInfo.Builder info = new RunInfo.Builder(settings.runId(), block, resolved, started, engine.workers());
     info.running().write(settings.runDir(), conf);
     Trainer.Summary summary;
     try {

@@ -11,11 +11,11 @@ import org.outlierlab.model.train.TrainSettings;
  * What the train job runs with, every key validated before any file is read: the run, the model (whose vocabulary
  * and row length come from the token shards), the optimiser, the workers ({@code workers} 0: one per executor or
  * core) and how often they average, the BLAS path, the precision, whether to resume; the model and train sections
- * the run's config.conf records, and the job's Spark.
+ * the run's config.conf records, the grid point it is (empty strings outside a grid), and the job's Spark.
  */
 public record TrainJobSettings(TrainSettings run, String block, ModelFactory model, TrainConfig.OptimizerSpec optimizer,
     int workers, long averagingFrequency, String blasKernels, DataType dtype, boolean resume, Config recorded,
-    SparkSettings spark) {
+    String grid, String point, SparkSettings spark) {
 
   /** The model for the token shards' vocabulary and row length. */
   public interface ModelFactory {
@@ -39,6 +39,7 @@ public record TrainJobSettings(TrainSettings run, String block, ModelFactory mod
     DataType dtype = c.choice("train.dtype", Precision.class) == Precision.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
     Config recorded = config.withOnlyPath(TrainConfig.MODEL).withFallback(config.withOnlyPath(TrainConfig.TRAIN));
     return new TrainJobSettings(run, block, (vocab, rowLength) -> TrainConfig.model(c, vocab, rowLength), optimizer,
-        workers, frequency, blasKernels, dtype, c.bool("train.resume"), recorded, SparkSettings.read(config));
+        workers, frequency, blasKernels, dtype, c.bool("train.resume"), recorded, c.string("train.grid"),
+        c.string("train.point"), SparkSettings.read(config));
   }
 }

@@ -71,8 +71,8 @@ public final class TestWarehouse {
   public static void addRun(String warehouse, String runId, String block, Configuration conf) throws IOException {
     String runDir = warehouse + "/runs/" + runId;
     new RunInfo(runId, block, "model { block = " + block + " }", "finished", "2025-01-01T00:00:00Z",
-        "2025-01-01T00:10:00Z", 200, 600.0, 3.5, 3.75, 1, "CpuBackend", 0, Double.NaN, "OpenBLAS 0.3.19, Zen kernels")
-        .write(runDir, conf);
+        "2025-01-01T00:10:00Z", 200, 600.0, 3.5, 3.75, 1, "CpuBackend", 0, Double.NaN, "OpenBLAS 0.3.19, Zen kernels",
+        null, null).write(runDir, conf);
     TrainLog log = new TrainLog(new Path(runDir, "train_log"), conf);
     for (int step = 0; step < LOGGED_STEPS; step++) {
       log.add(new TrainLog.Row(runId, step, 4.0 - step, 1e-3, 0.5, 1000, step, Double.NaN));

@@ -70,6 +70,21 @@ class WarehouseViewsTest {
   }
 
   @Test
+  void runsReadsRunInfoFilesOfEveryVersionTheirColumnsMerged() throws Exception {
+    String wh = dir.resolve("wh").toString();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    // a run written before the grid and point columns existed, listed first (the file a schema is inferred from)
+    spark.sql("SELECT 'before' AS run_id, 'pre-ln' AS block, 'finished' AS status, 10L AS steps").write()
+        .parquet(wh + "/runs/before/run_info");
+    new org.outlierlab.model.run.RunInfo.Builder("with", "op", "model { block = op }", "2025-01-01T00:00:00Z", 1, "g",
+        "model.block=op").running().write(wh + "/runs/with", conf);
+    SparkSession s = session();
+    WarehouseViews.scan(wh, "sql.warehouse", conf).register(s);
+    assertEquals(List.of("before pre-ln finished null null", "with op running g model.block=op"),
+        rows(s, "SELECT run_id, block, status, grid, point FROM runs ORDER BY run_id"));
+  }
+
+  @Test
   void viewsSqlHoldsExactlyTheStatementsAndIsReplacedWhole() throws Exception {
     String wh = dir.resolve("wh").toString();
     TestWarehouse.write(spark, wh);
@@ -81,9 +96,10 @@ class WarehouseViewsTest {
         .filter(line -> !line.startsWith("--")).map(line -> line.replaceAll(";$", "")).toList();
     assertEquals(views.statements(), statements);
     assertTrue(statements.get(0).startsWith("SET spark.sql.sources.partitionColumnTypeInference.enabled=false"));
-    assertTrue(statements.get(1).startsWith("CREATE OR REPLACE TEMPORARY VIEW layer_metrics AS SELECT run_id, step, "
+    assertEquals("SET spark.sql.parquet.mergeSchema=true", statements.get(1));
+    assertTrue(statements.get(2).startsWith("CREATE OR REPLACE TEMPORARY VIEW layer_metrics AS SELECT run_id, step, "
         + "layer, site, metric, value FROM parquet.`file:" + dir.toAbsolutePath().resolve("wh/layer_metrics")),
-        statements.get(1));
+        statements.get(2));
 
     // The file, run statement by statement as a SQL client runs it, defines working views.
     SparkSession s = session();

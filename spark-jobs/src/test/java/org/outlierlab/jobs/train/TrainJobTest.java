@@ -40,14 +40,7 @@ class TrainJobTest {
   final List<Object> results = new java.util.ArrayList<>();
 
   String tokens() throws Exception {
-    Path corpus = Files.createDirectories(dir.resolve("corpus"));
-    for (int i = 0; i < 20; i++) {
-      Files.writeString(corpus.resolve("f" + i + ".py"), ("def f" + i + "(x):\n    return x + " + i + "\n").repeat(20));
-    }
-    String out = dir.resolve("tokens").toString();
-    Main.run(new String[] {"data-prep", "--master", "local[2]", "--spark.ui.enabled", "false", "--input", corpus.toString(),
-        "--mode", "pack", "--seq_len", "16", "--validation_fraction", "0.2", "--out", out});
-    return out;
+    return org.outlierlab.jobs.TestTokens.prepare(dir);
   }
 
   String[] train(String tokens, String... extra) {
