@@ -74,7 +74,7 @@ public final class GridJob {
       }
       boolean exists = !before.equals("new");
       try {
-        TrainResult r = TrainJob.run(withResume(t, exists));
+        TrainResult r = TrainJob.run(t.withResume(exists));
         r.summary().forEach(line -> LOG.info("grid {}: {}", p.runId(), line));
         if (r.trained()) {
           changed.add(t.run().runDir());
@@ -115,11 +115,6 @@ public final class GridJob {
     PointsFailedException(String message) {
       super(message);
     }
-  }
-
-  private static TrainJobSettings withResume(TrainJobSettings t, boolean resume) {
-    return new TrainJobSettings(t.run(), t.block(), t.model(), t.optimizer(), t.workers(), t.averagingFrequency(),
-        t.blasKernels(), t.dtype(), resume, t.recorded(), t.grid(), t.point(), t.spark());
   }
 
   /** "new", "finished", "diverged", "outliers", or how far an unfinished run got. */

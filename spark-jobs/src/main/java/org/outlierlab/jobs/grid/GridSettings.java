@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,8 +77,8 @@ public record GridSettings(String name, List<GridPoint> points, List<TrainJobSet
   static Config tablesConfig(Config config, List<String> runs, String warehouse) {
     Config out = config;
     for (String section : List.of("metrics", "quant")) {
-      out = out.withValue(section + ".runs", com.typesafe.config.ConfigValueFactory.fromIterable(runs))
-          .withValue(section + ".warehouse", com.typesafe.config.ConfigValueFactory.fromAnyRef(warehouse));
+      out = out.withValue(section + ".runs", ConfigValueFactory.fromIterable(runs))
+          .withValue(section + ".warehouse", ConfigValueFactory.fromAnyRef(warehouse));
     }
     return out;
   }

@@ -27,6 +27,12 @@ public record TrainJobSettings(TrainSettings run, String block, ModelFactory mod
     DOUBLE
   }
 
+  /** These settings, resuming the run or not. */
+  public TrainJobSettings withResume(boolean resume) {
+    return new TrainJobSettings(run, block, model, optimizer, workers, averagingFrequency, blasKernels, dtype, resume,
+        recorded, grid, point, spark);
+  }
+
   public static TrainJobSettings read(Config config) {
     ConfigReader c = new ConfigReader(config);
     TrainConfig.model(c, 2, 2); // every model.* key checked now; the sizes come from the shards
