@@ -12,7 +12,7 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  * A run's row of the {@code runs} table: what it is (block, resolved configuration) and how it went (status,
  * times, last losses). Rewritten atomically as the run starts and ends, in {@link RunLayout#runInfo}.
  *
- * @param status running, finished, diverged or failed
+ * @param status running, finished, diverged, failed, or outliers (stopped by the outlier alarm, train.alarm)
  */
 public record RunInfo(String runId, String block, String config, String status, String startedAt, String finishedAt,
     long steps, double wallS, double lastLoss, double lastValLoss, int workers, String backend, long rounds,

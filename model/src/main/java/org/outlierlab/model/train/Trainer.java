@@ -108,7 +108,7 @@ public final class Trainer {
       if (snapshot && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
         Map<String, INDArray> activations = model.activations(probeInputs(validation, t), capture);
         Snapshots.write(s.runId(), from, activations, s.probe(), model.config().nLayers(), files.snapshots(), conf);
-        if (raise(alarm.check(from, activations), files)) {
+        if (raise(alarm.check(from, activations), files) && alarm.stops()) {
           return stop(checkpoint(from, false, alarm), log, start, lastLoss, lastValLoss, runStart);
         }
       }
@@ -122,7 +122,7 @@ public final class Trainer {
         if (!r.activations().isEmpty()) {
           Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(), files.snapshots(),
               conf);
-          if (raise(alarm.check(r.step(), r.activations()), files)) {
+          if (raise(alarm.check(r.step(), r.activations()), files) && alarm.stops()) {
             return stop(beforeSnapshot, log, start, lastLoss, lastValLoss, runStart);
           }
         }
@@ -171,14 +171,14 @@ public final class Trainer {
     return out;
   }
 
-  /** Writes the raised alarms' rows and warnings; whether the run stops for them. */
+  /** Writes the raised alarms' rows and warnings; whether there were any. */
   private boolean raise(List<OutlierAlarm.Raised> raised, RunLayout files) throws IOException {
     if (raised.isEmpty()) {
       return false;
     }
     Alarms.write(raised.stream().map(OutlierAlarm.Raised::row).toList(), files.alarms(), conf);
     raised.forEach(a -> progress.accept(a.warning()));
-    return s.alarm().action() == AlarmSettings.Action.STOP;
+    return true;
   }
 
   /**
