@@ -15,7 +15,7 @@ import org.outlierlab.dataprep.shard.ParquetFiles;
  * A run's row of the {@code runs} table: what it is (block, resolved configuration) and how it went (status,
  * times, last losses). Rewritten atomically as the run starts and ends, in {@link RunLayout#runInfo}.
  *
- * @param status running, finished, diverged or failed
+ * @param status running, finished, diverged, failed, or outliers (stopped by the outlier alarm, train.alarm)
  * @param grid the grid the run is a point of ({@code bin/oflab grid}), else null
  * @param point that point, as {@code key=value} pairs joined by {@code ", "}, else null
  */

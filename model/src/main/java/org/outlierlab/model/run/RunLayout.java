@@ -12,6 +12,7 @@ public record RunLayout(String runDir) {
   public static final String CHECKPOINTS = "checkpoints";
   public static final String SNAPSHOTS = "snapshots";
   public static final String TRAIN_LOG = "train_log";
+  public static final String ALARMS = "alarms";
   public static final String RUN_INFO = "run_info";
   public static final String CONFIG = "config.conf";
 
@@ -38,6 +39,11 @@ public record RunLayout(String runDir) {
   /** The {@link TrainLog}. */
   public Path trainLog() {
     return new Path(runDir, TRAIN_LOG);
+  }
+
+  /** The {@link Alarms} the outlier alarm raised, one Parquet file per step with any. */
+  public Path alarms() {
+    return new Path(runDir, ALARMS);
   }
 
   /** The run's {@link RunInfo} row. */

@@ -1,12 +1,14 @@
 package org.outlierlab.model.run;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.outlierlab.dataprep.shard.ParquetFiles;
@@ -68,13 +70,28 @@ public final class Snapshots {
 
   private static void writeTokens(ParquetFiles.AtomicFile<Row> file, String runId, long step, int layer, String site,
       INDArray a, int probe) throws IOException {
-    int b = (int) Math.min(probe, a.size(0));
-    int t = (int) a.size(1);
-    float[][] rows = a.get(NDArrayIndex.interval(0, b), NDArrayIndex.all(), NDArrayIndex.all())
-        .reshape(b * (long) t, a.size(2)).toFloatMatrix();
+    float[][] rows = probeRows(a, probe);
     for (int i = 0; i < rows.length; i++) {
       file.write(new Row(runId, step, layer, site, i, rows[i]));
     }
+  }
+
+  /**
+   * The token rows a snapshot holds of a (batch, T, d) activation: those of its first {@code probe} sequences, row
+   * token_index = sequence·T + position.
+   */
+  public static float[][] probeRows(INDArray a, int probe) {
+    int b = (int) Math.min(probe, a.size(0));
+    int n = b * (int) a.size(1);
+    int d = (int) a.size(2);
+    // one bulk copy out of ND4J: toFloatMatrix reads element by element, several times slower
+    float[] flat = a.get(NDArrayIndex.interval(0, b), NDArrayIndex.all(), NDArrayIndex.all())
+        .castTo(DataType.FLOAT).reshape((long) n * d).toFloatVector();
+    float[][] rows = new float[n][];
+    for (int i = 0; i < n; i++) {
+      rows[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+    }
+    return rows;
   }
 
   /** Mean over probe sequences and queries of −Σ p log p, per head (0·log 0 = 0). */

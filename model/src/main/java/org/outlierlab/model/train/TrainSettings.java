@@ -17,6 +17,7 @@ import org.outlierlab.model.optim.LrSchedule;
  * @param shuffleWindow training rows shuffled together, read shard by shard ({@link ShardStream}; 0: the whole split)
  * @param threads threads each worker's training step uses, its batch split among them
  *     ({@link org.outlierlab.model.TransformerLM#useThreads}); 0 until the job resolves "auto"
+ * @param alarm the outlier alarm checked at snapshot steps ({@link OutlierAlarm})
  */
 public record TrainSettings(
     String runId,
@@ -40,7 +41,8 @@ public record TrainSettings(
     boolean snapshotAttentionEntropy,
     boolean fixedProbe,
     long shuffleWindow,
-    int threads)
+    int threads,
+    AlarmSettings alarm)
     implements Serializable {
 
   /**

@@ -31,6 +31,7 @@ public final class TrainSettingsBuilder {
   private boolean fixedProbe = false;
   private long shuffleWindow = 131072;
   private int threads = 1;
+  private AlarmSettings alarm = AlarmSettings.DEFAULTS;
 
   TrainSettingsBuilder(String runId, String runDir, String tokensDir) {
     this.runId = runId;
@@ -59,6 +60,7 @@ public final class TrainSettingsBuilder {
     fixedProbe = s.fixedProbe();
     shuffleWindow = s.shuffleWindow();
     threads = s.threads();
+    alarm = s.alarm();
   }
 
   public TrainSettingsBuilder batchSize(int value) {
@@ -156,11 +158,16 @@ public final class TrainSettingsBuilder {
     return this;
   }
 
+  public TrainSettingsBuilder alarm(AlarmSettings value) {
+    alarm = value;
+    return this;
+  }
+
   public TrainSettings build() {
     LrSchedule lr = schedule != null ? schedule
         : new LrSchedule(1e-3, Math.max(1, Math.round(0.05 * steps)), steps, LrSchedule.Decay.LINEAR, 0.0);
     return new TrainSettings(runId, runDir, tokensDir, batchSize, steps, seed, lr, clipNorm, logInterval,
         evalInterval, evalBatches, checkpointInterval, snapshotSteps, snapshotInterval, snapshotWindow, probe,
-        snapshotSites, snapshotLayers, snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads);
+        snapshotSites, snapshotLayers, snapshotAttentionEntropy, fixedProbe, shuffleWindow, threads, alarm);
   }
 }

@@ -9,10 +9,12 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.outlierlab.dataprep.Splits;
 import org.outlierlab.model.TransformerLM;
 import org.outlierlab.model.graph.Site;
 import org.outlierlab.model.optim.Optimizer;
+import org.outlierlab.model.run.Alarms;
 import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.run.Snapshots;
@@ -22,10 +24,12 @@ import org.outlierlab.model.run.TrainLog;
  * A training run over data-prep's token shards, driven step range by step range through a {@link TrainingEngine}
  * (one process, or workers whose parameters are averaged): snapshots from the training forward pass at the
  * configured steps, train_log rows, periodic evaluation and checkpoints that resume exactly. A diverged run
- * stops with its last good checkpoint kept. The model and optimiser given here hold the run's state between calls.
+ * stops with its last good checkpoint kept. At snapshot steps the {@link OutlierAlarm} checks the captured
+ * activations; with action stop, a raised alarm ends the run with a checkpoint of the state whose activations
+ * raised it. The model and optimiser given here hold the run's state between calls.
  *
  * <p>What it writes in the run directory: {@link RunLayout#checkpoints}, {@link RunLayout#snapshots},
- * {@link RunLayout#trainLog}.
+ * {@link RunLayout#trainLog}, {@link RunLayout#alarms}.
  */
 public final class Trainer {
   private final TransformerLM model;
@@ -43,8 +47,12 @@ public final class Trainer {
     this.progress = progress;
   }
 
-  /** What a finished run reports. */
-  public record Summary(long firstStep, long steps, double lastLoss, double lastValLoss, double seconds) {}
+  /**
+   * What a finished run reports: {@code steps} trained from {@code firstStep}; {@code outliers}: the outlier
+   * alarm stopped it after {@code steps}, where its last checkpoint is.
+   */
+  public record Summary(long firstStep, long steps, double lastLoss, double lastValLoss, double seconds,
+      boolean outliers) {}
 
   /** Trains in this process on the whole train split, from step 0 or (with {@code resume}) the latest checkpoint. */
   public Summary run(boolean resume) throws IOException {
@@ -70,6 +78,7 @@ public final class Trainer {
     long start = 0;
     RunLayout files = new RunLayout(s.runDir());
     Path checkpoints = files.checkpoints();
+    OutlierAlarm alarm = new OutlierAlarm(s.alarm(), s.runId(), model.config().nLayers(), s.probe(), s::snapshotAt);
     if (resume) {
       var latest = Checkpoint.latest(checkpoints, conf);
       if (latest.isPresent()) {
@@ -77,6 +86,10 @@ public final class Trainer {
         optimizer.loadState(latest.get().optimizerState());
         start = latest.get().step();
         progress.accept("resuming from the checkpoint at step " + start);
+        String noReference = alarm.resume(start, latest.get().extras());
+        if (noReference != null) {
+          progress.accept(noReference);
+        }
       }
     }
     if (start == 0 && model.config().hasAlpha()) {
@@ -93,23 +106,31 @@ public final class Trainer {
       long to = nextBoundary(from, engine.maxStepsPerCall());
       boolean snapshot = s.snapshotAt(from);
       if (snapshot && s.fixedProbe()) { // the same validation sequences every time, from the model before step `from`
-        Snapshots.write(s.runId(), from, model.activations(probeInputs(validation, t), capture), s.probe(),
-            model.config().nLayers(), files.snapshots(), conf);
+        Map<String, INDArray> activations = model.activations(probeInputs(validation, t), capture);
+        Snapshots.write(s.runId(), from, activations, s.probe(), model.config().nLayers(), files.snapshots(), conf);
+        if (raise(alarm.check(from, activations), files) && alarm.stops()) {
+          return stop(checkpoint(from, false, alarm), log, start, lastLoss, lastValLoss, runStart);
+        }
       }
+      // with action stop, the state the batch's activations come from, kept until they are checked
+      Checkpoint beforeSnapshot = snapshot && !s.fixedProbe() && alarm.stops() ? checkpoint(from, true, alarm) : null;
       long callStart = System.nanoTime();
       List<TrainStep.Result> results = engine.train(from, to, snapshot && !s.fixedProbe() ? capture : Set.of());
       long callEnd = System.nanoTime();
       for (int i = 0; i < results.size(); i++) {
         TrainStep.Result r = results.get(i);
+        if (!r.activations().isEmpty()) {
+          Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(), files.snapshots(),
+              conf);
+          if (raise(alarm.check(r.step(), r.activations()), files) && alarm.stops()) {
+            return stop(beforeSnapshot, log, start, lastLoss, lastValLoss, runStart);
+          }
+        }
         // a round's steps arrive together: each is timed at its share of the round
         long now = callStart + (callEnd - callStart) * (i + 1) / results.size();
         long completed = r.step() + 1;
         lastLoss = r.loss();
         windowSteps++;
-        if (!r.activations().isEmpty()) {
-          Snapshots.write(s.runId(), r.step(), r.activations(), s.probe(), model.config().nLayers(), files.snapshots(),
-              conf);
-        }
         boolean evaluate = completed == to && evaluatesAt(completed) && validation.length >= s.batchSize();
         double valLoss = evaluate ? evaluate(validation, t) : Double.NaN;
         if (evaluate) {
@@ -127,14 +148,51 @@ public final class Trainer {
       }
       if (TrainSettings.every(s.checkpointInterval(), to) || to == s.steps()) {
         log.flush();
-        new Checkpoint(to, model.parameters(), optimizer.state(),
-            Map.of("seed", Long.toString(s.seed()), "batches_consumed", Long.toString(to)))
-            .saveTo(checkpoints, conf);
+        checkpoint(to, false, alarm).saveTo(checkpoints, conf);
       }
       from = to;
     }
     log.flush();
-    return new Summary(start, s.steps(), lastLoss, lastValLoss, (System.nanoTime() - runStart) / 1e9);
+    return new Summary(start, s.steps(), lastLoss, lastValLoss, (System.nanoTime() - runStart) / 1e9, false);
+  }
+
+  /** The run's state before step {@code step}: the model's own arrays, or (with {@code copy}) copies of them. */
+  private Checkpoint checkpoint(long step, boolean copy, OutlierAlarm alarm) {
+    Map<String, String> extras = new java.util.LinkedHashMap<>(
+        Map.of("seed", Long.toString(s.seed()), "batches_consumed", Long.toString(step)));
+    extras.putAll(alarm.references());
+    return new Checkpoint(step, copy ? copies(model.parameters()) : model.parameters(),
+        copy ? copies(optimizer.state()) : optimizer.state(), extras);
+  }
+
+  private static Map<String, INDArray> copies(Map<String, INDArray> arrays) {
+    Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+    arrays.forEach((name, a) -> out.put(name, a.dup()));
+    return out;
+  }
+
+  /** Writes the raised alarms' rows and warnings; whether there were any. */
+  private boolean raise(List<OutlierAlarm.Raised> raised, RunLayout files) throws IOException {
+    if (raised.isEmpty()) {
+      return false;
+    }
+    Alarms.write(raised.stream().map(OutlierAlarm.Raised::row).toList(), files.alarms(), conf);
+    raised.forEach(a -> progress.accept(a.warning()));
+    return true;
+  }
+
+  /**
+   * Ends the run at the alarm's step: the train_log rows before it, and {@code state}, the checkpoint whose
+   * activations raised the alarm, so that a resume repeats that step exactly.
+   */
+  private Summary stop(Checkpoint state, TrainLog log, long start, double lastLoss, double lastValLoss,
+      long runStart) throws IOException {
+    log.flush();
+    state.saveTo(new RunLayout(s.runDir()).checkpoints(), conf);
+    progress.accept("outlier alarm: run " + s.runId() + " stopped at step " + state.step() + " (train.alarm.action ="
+        + " stop), its checkpoint at step " + state.step() + " kept; --resume with --alarm.action warn (or off, or"
+        + " other thresholds) continues it from there");
+    return new Summary(start, state.step(), lastLoss, lastValLoss, (System.nanoTime() - runStart) / 1e9, true);
   }
 
   private int[][] probeInputs(int[][] validation, int t) {

@@ -153,6 +153,38 @@ class TrainerTest {
     assertEquals(a.size(), resumedLog.size(), "no duplicated train_log rows");
   }
 
+  /**
+   * With fixed probes the alarm is checked before the step trains: a stop keeps the model as it is, at the alarm's
+   * step, and a resume without the stop ends where an uninterrupted run does.
+   */
+  @Test
+  void anAlarmOnFixedProbesStopsTheRunBeforeItsStepAndTheRunResumesExactly() throws Exception {
+    String tokens = shards();
+    AlarmSettings stop = new AlarmSettings(AlarmSettings.Action.STOP, Set.of("resid_attn_in"),
+        Set.of(AlarmSettings.Rule.KURTOSIS), 10, 1, 20, 100, 1000, 10, 0);
+    TrainSettings alarmed = settings(dir.resolve("alarmed").toString(), tokens, 30).toBuilder().fixedProbe(true)
+        .snapshotSteps(Set.of(0L, 15L)).alarm(stop).build();
+    List<String> lines = new ArrayList<>();
+    Trainer.Summary stopped = new Trainer(new TransformerLM(MODEL, DataType.FLOAT, 3), new AdamW(0.9, 0.99, 1e-8, 0.1),
+        alarmed, CONF, lines::add).run(false);
+    assertTrue(stopped.outliers() && stopped.steps() == 15, stopped.toString());
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("outlier alarm (stop): run run-a, step 15, layer 0, site "
+        + "resid_attn_in: kurtosis (Eq 1) ")), lines.toString());
+    assertTrue(Files.exists(dir.resolve("alarmed/checkpoints/checkpoint-000000000015.bin")));
+    assertEquals(2, readAll(dir.resolve("alarmed/alarms").toString()).size(), "layers 0 and 1");
+
+    TransformerLM resumed = new TransformerLM(MODEL, DataType.FLOAT, 3);
+    new Trainer(resumed, new AdamW(0.9, 0.99, 1e-8, 0.1), alarmed.toBuilder().alarm(AlarmSettings.OFF).build(), CONF,
+        l -> {}).run(true);
+    TransformerLM straight = new TransformerLM(MODEL, DataType.FLOAT, 3);
+    new Trainer(straight, new AdamW(0.9, 0.99, 1e-8, 0.1), settings(dir.resolve("straight").toString(), tokens, 30)
+        .toBuilder().fixedProbe(true).snapshotSteps(Set.of(0L, 15L)).alarm(AlarmSettings.OFF).build(), CONF, l -> {})
+        .run(false);
+    for (Map.Entry<String, INDArray> e : straight.parameters().entrySet()) {
+      assertEquals(e.getValue(), resumed.parameters().get(e.getKey()), e.getKey());
+    }
+  }
+
   @Test
   void aRunWithoutAValidationSplitSaysSoAndLogsNoValidationLoss() throws Exception {
     String tokens = shards(0);

@@ -79,7 +79,9 @@ public final class GridJob {
         if (r.trained()) {
           changed.add(t.run().runDir());
         }
-        outcomes.add(new Outcome(p, before, r.trained() ? "trained to step " + r.steps() : "finished", r.lastValLoss()));
+        String done = r.outliers() ? "stopped by the outlier alarm at step " + r.steps()
+            : r.trained() ? "trained to step " + r.steps() : "finished";
+        outcomes.add(new Outcome(p, before, done, r.lastValLoss()));
       } catch (TrainStep.DivergedException e) { // a result of the point (a learning rate too high), not a failure
         LOG.warn("grid {}: point {} diverged: {}", s.name(), p.runId(), e.getMessage());
         changed.add(t.run().runDir());

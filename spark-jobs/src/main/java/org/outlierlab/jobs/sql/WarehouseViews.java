@@ -50,6 +50,7 @@ public final class WarehouseViews {
     TRAIN_LOG("train_log", RunLayout.TRAIN_LOG, true, "*", "bin/oflab train"),
     SNAPSHOTS("snapshots", RunLayout.SNAPSHOTS, true, "*", "bin/oflab train (with snapshot_interval or snapshot_steps)"),
     RUNS("runs", RunLayout.RUN_INFO, true, "*", "bin/oflab train"),
+    ALARMS("alarms", RunLayout.ALARMS, true, "*", "bin/oflab train (when its outlier alarm, train.alarm, is raised)"),
     /** Partitioned by run_id and step; the view gives step its type back. */
     QUANT_EVAL(QuantTables.EVAL, QuantTables.EVAL, false, QuantTables.viewColumns(QuantTables.EVAL_SCHEMA),
         "bin/oflab quant-eval"),

@@ -2,6 +2,7 @@ package org.outlierlab.jobs.train;
 
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.outlierlab.model.optim.SgdMomentum;
 import org.outlierlab.model.optim.Soap;
 import org.outlierlab.model.run.RunLayout;
 import org.outlierlab.model.run.Snapshots;
+import org.outlierlab.model.train.AlarmSettings;
 import org.outlierlab.model.train.TrainSettings;
 
 /** Reads and validates {@code model.*} and {@code train.*}. */
@@ -117,6 +119,28 @@ public final class TrainConfig {
     return chosen;
   }
 
+  /**
+   * train.alarm.*: the sites checked must be captured (train.snapshot_sites); every threshold is a number >= 0 (0:
+   * always raised). All are checked whatever the action, so that a configuration valid with off is valid with stop.
+   */
+  private static AlarmSettings alarm(ConfigReader c, Set<String> snapshotSites) {
+    Set<AlarmSettings.Rule> rules = EnumSet.noneOf(AlarmSettings.Rule.class);
+    c.stringListOf("train.alarm.rules", AlarmSettings.Rule.columns()).forEach(r -> rules.add(AlarmSettings.Rule.of(r)));
+    Set<String> sites = new LinkedHashSet<>(c.stringListOf("train.alarm.sites", Snapshots.SITES));
+    AlarmSettings.Action action = c.choice("train.alarm.action", AlarmSettings.Action.class);
+    Set<String> uncaptured = new TreeSet<>(sites);
+    uncaptured.removeAll(snapshotSites);
+    if (action != AlarmSettings.Action.OFF && (sites.isEmpty() || !uncaptured.isEmpty())) {
+      throw new ConfigError("train.alarm.sites = " + sites + " is not allowed; allowed: one or more of the captured "
+          + "train.snapshot_sites " + snapshotSites + " (or train.alarm.action = off)");
+    }
+    double max = Double.MAX_VALUE;
+    return new AlarmSettings(action, sites, rules, c.longAtLeast("train.alarm.warmup_steps", 0),
+        c.fraction("train.alarm.kurtosis", 0, max, true), c.fraction("train.alarm.max_median_ratio", 0, max, true),
+        c.fraction("train.alarm.massive_abs", 0, max, true), c.fraction("train.alarm.massive_ratio", 0, max, true),
+        c.fraction("train.alarm.growth", 0, max, true), c.longAtLeast("train.alarm.reference_step", 0));
+  }
+
   static TrainSettings settings(ConfigReader c, String block) {
     long steps = c.longAtLeast("train.steps", 1);
     long warmup = Math.round(c.fraction("train.warmup_fraction", 0, 1, true) * steps);
@@ -127,6 +151,7 @@ public final class TrainConfig {
       throw new ConfigError("train.run_id = '" + runId + "' is not allowed; allowed: letters, digits, '.', '_', '-'");
     }
     String runDir = RunLayout.in(c.string("train.warehouse"), runId).runDir();
+    Set<String> sites = snapshotSites(c);
     return TrainSettings.builder(runId, runDir, c.string("train.tokens"))
         .batchSize(c.intBetween("train.batch_size", 1, 1 << 20))
         .steps(steps)
@@ -142,12 +167,13 @@ public final class TrainConfig {
         .snapshotInterval(c.longAtLeast("train.snapshot_interval", 0))
         .snapshotWindow(snapshotWindow(c))
         .probe(c.intBetween("train.probe", 1, 1 << 20))
-        .snapshotSites(snapshotSites(c))
+        .snapshotSites(sites)
         .snapshotLayers(snapshotLayers(c))
         .snapshotAttentionEntropy(c.bool("train.attention_entropy"))
         .fixedProbe(c.choice("train.probe_inputs", ProbeInputs.class) == ProbeInputs.FIXED)
         .shuffleWindow(c.longAtLeast("train.shuffle_window", 0))
         .threads(c.countOrAuto("train.threads", "threads"))
+        .alarm(alarm(c, sites))
         .build();
   }
 

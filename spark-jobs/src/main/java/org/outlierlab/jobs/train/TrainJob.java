@@ -120,11 +120,11 @@ public final class TrainJob {
           .write(settings.runDir(), conf);
       throw e;
     }
-    info.ended("finished", summary.steps(), summary.seconds(), summary.lastLoss(), summary.lastValLoss(),
-        engine.rounds(), engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
+    info.ended(summary.outliers() ? "outliers" : "finished", summary.steps(), summary.seconds(), summary.lastLoss(),
+        summary.lastValLoss(), engine.rounds(), engine.averagingOverheadSeconds()).write(settings.runDir(), conf);
     return new TrainResult(settings.runId(), settings.runDir(), summary.firstStep(), summary.steps(), summary.seconds(),
         engine.rounds(), engine.averagingOverheadSeconds(), engine.overheadBreakdown(), summary.lastLoss(),
-        summary.lastValLoss());
+        summary.lastValLoss(), summary.outliers());
   }
 
   /** One worker per executor on a cluster (spark.executor.instances), one per core on the embedded local[*]. */

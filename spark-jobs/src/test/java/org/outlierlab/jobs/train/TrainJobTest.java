@@ -157,12 +157,12 @@ class TrainJobTest {
         blas.getMessage());
   }
 
-  private Checkpoint last(String runId) throws Exception {
+  Checkpoint last(String runId) throws Exception {
     return Checkpoint.latest(new org.apache.hadoop.fs.Path(dir.resolve("wh/runs/" + runId + "/checkpoints").toString()),
         new org.apache.hadoop.conf.Configuration()).orElseThrow();
   }
 
-  private static void assertSameState(Checkpoint expected, Checkpoint actual) {
+  static void assertSameState(Checkpoint expected, Checkpoint actual) {
     assertEquals(expected.step(), actual.step());
     assertEquals(expected.params().keySet(), actual.params().keySet());
     expected.params().forEach((k, v) -> assertEquals(v, actual.params().get(k), k + " differs"));
@@ -210,7 +210,7 @@ class TrainJobTest {
     assertSameState(last("single"), last("tiny"));
   }
 
-  private static String[] concat(String[] a, String... b) {
+  static String[] concat(String[] a, String... b) {
     return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
   }
 
