@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 NOTEBOOKS = Path(__file__).resolve().parent
 
@@ -79,7 +80,12 @@ def dataset(name):
         partitioning = ds.partitioning(pa.schema(partitions), flavor="hive")
     if not files:
         raise MissingTable(f"table {name}: no files in {shown}; {writer} writes it")
-    data = ds.dataset(files, filesystem=filesystem, format="parquet", partitioning=partitioning,
+    # Tables gained columns over versions (runs: grid, point): as the views do, every file's columns are merged,
+    # so an older file reads a newer column as null.
+    schema = pa.unify_schemas([pq.read_schema(f, filesystem=filesystem) for f in files])
+    if partitioning is not None:
+        schema = pa.unify_schemas([schema, pa.schema(partitions)])
+    data = ds.dataset(files, schema=schema, filesystem=filesystem, format="parquet", partitioning=partitioning,
                       partition_base_dir=base)
     if partitions is _PER_RUN:
         return data
