@@ -3,11 +3,17 @@ package org.outlierlab.jobs.train;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.outlierlab.model.blas.BlasKernels;
 
 /** Which ND4J backend a process runs, and a clear failure when it cannot load one. */
 final class Nd4jBackend {
+  /** The logger of ND4J's warnings about op properties without a field (log4j2.properties says why they are noise). */
+  static final String PROPERTY_WARNINGS = "org.nd4j.autodiff.functions.DifferentialFunction";
+
   private Nd4jBackend() {}
 
   /**
@@ -15,6 +21,7 @@ final class Nd4jBackend {
    * decides), or fails with what to do (the CUDA jar needs CUDA 11.6 libraries on every executor).
    */
   static BlasKernels.Choice require(String blasKernels) {
+    quietPropertyWarnings();
     try {
       return BlasKernels.apply(blasKernels);
     } catch (IllegalArgumentException | IllegalStateException e) { // a setting this CPU cannot run, a wrong product
@@ -24,6 +31,17 @@ final class Nd4jBackend {
           + "jar needs Linux on x86-64; the GPU jar (mvn -Pcuda package) needs the CUDA 11.6 runtime libraries "
           + "(libcudart.so.11.0, cuBLAS, cuDNN 8) on the library path and an NVIDIA GPU with a matching driver on "
           + "every executor. Install them, or submit the default CPU jar.", e);
+    }
+  }
+
+  /**
+   * Quiets ND4J's property warnings as log4j2.properties does where it is the log configuration (bin/oflab): an
+   * executor, or a driver under spark-submit, starts with Spark's configuration instead, which loads before the
+   * application jar. A level set to error or above is left alone.
+   */
+  static void quietPropertyWarnings() {
+    if (LogManager.getLogger(PROPERTY_WARNINGS).getLevel().isLessSpecificThan(Level.WARN)) {
+      Configurator.setLevel(PROPERTY_WARNINGS, Level.ERROR);
     }
   }
 
