@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The application jar (run after package, in verify) bundles no class that Spark's runtime classpath (the jars
- * a Spark distribution ships, spark-runtime/target/classpath.txt) already has: with Spark's default class order
+ * a Spark distribution ships, spark-jobs/spark-runtime/target/classpath.txt) already has: with Spark's default class order
  * such a copy is dead weight, with spark.executor.userClassPathFirst it replaces Spark's own version.
  */
 class AppJarIT {
@@ -24,7 +24,7 @@ class AppJarIT {
     Path appJar = Path.of(System.getProperty("oflab.appJar"));
     Path sparkClasspath = Path.of(System.getProperty("oflab.sparkClasspath"));
     assertTrue(Files.isRegularFile(appJar), appJar + " is missing: run mvn verify (it is built in package)");
-    assertTrue(Files.isRegularFile(sparkClasspath), sparkClasspath + " is missing: build the spark-runtime module "
+    assertTrue(Files.isRegularFile(sparkClasspath), sparkClasspath + " is missing: build the spark-jobs/spark-runtime module "
         + "too (mvn verify from the project root)");
 
     Map<String, String> spark = new TreeMap<>(); // class entry -> the Spark jar that has it
