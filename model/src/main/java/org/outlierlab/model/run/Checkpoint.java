@@ -127,7 +127,43 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
   /** The checkpoint with the highest step in {@code dir}, if any. */
   public static Optional<Checkpoint> latest(Path dir, Configuration conf) throws IOException {
     java.util.SortedMap<Long, Path> files = files(dir, conf);
-    return files.isEmpty() ? Optional.empty() : Optional.of(read(files.get(files.lastKey()), conf));
+    if (files.isEmpty()) {
+      return Optional.empty();
+    }
+    Path last = files.get(files.lastKey());
+    try {
+      return Optional.of(read(last, conf));
+    } catch (IOException damaged) {
+      throw new IOException(damaged.getMessage() + ". " + intactBefore(files, files.lastKey(), last, conf), damaged);
+    }
+  }
+
+  /**
+   * What to do about the damaged {@code last}: resume from the latest intact checkpoint before it, named. Never
+   * done silently: the user chooses to lose the steps after it.
+   */
+  private static String intactBefore(java.util.SortedMap<Long, Path> files, long lastStep, Path last,
+      Configuration conf) {
+    java.util.List<Long> earlier = new java.util.ArrayList<>(files.headMap(lastStep).keySet());
+    java.util.Collections.reverse(earlier);
+    for (long step : earlier) {
+      try {
+        read(files.get(step), conf);
+        String damaged = shown(last);
+        return "The previous checkpoint, " + shown(files.get(step)) + " (step " + step + "), is intact: move the "
+            + "damaged one aside (" + ("file".equals(last.toUri().getScheme()) ? "mv " : "hadoop fs -mv ") + damaged
+            + " " + damaged + ".damaged) and resume again to continue from step " + step;
+      } catch (IOException e) {
+        // damaged too: try the one before
+      }
+    }
+    return earlier.isEmpty() ? "It is the run's only checkpoint: move it aside and start the run again"
+        : "No earlier checkpoint is intact either: start the run again";
+  }
+
+  /** A path as a user types it: without file: for a local one. */
+  private static String shown(Path p) {
+    return "file".equals(p.toUri().getScheme()) ? p.toUri().getPath() : p.toString();
   }
 
   private static void writeStrings(DataOutputStream out, Map<String, String> map) throws IOException {

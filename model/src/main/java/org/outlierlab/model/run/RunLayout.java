@@ -52,6 +52,15 @@ public record RunLayout(String runDir) {
   }
 
   /** The model and train settings the run resolved (what "auto" and "" became), as HOCON. */
+  /**
+   * The lock a training job holds on this run (beside the run directory, hidden from the tables' listings):
+   * one job at a time trains a run.
+   */
+  public Path lock() {
+    Path dir = new Path(runDir);
+    return new Path(dir.getParent(), "." + dir.getName() + ".lock");
+  }
+
   public Path config() {
     return new Path(runDir, CONFIG);
   }

@@ -139,5 +139,30 @@ class CheckpointTest {
     IOException wrong = assertThrows(IOException.class, () -> Checkpoint.latest(file.getParent(), conf));
     assertTrue(wrong.getMessage().contains(file.getName()) && wrong.getMessage().contains("checksum"),
         wrong.getMessage());
+    assertTrue(wrong.getMessage().contains("only checkpoint"), wrong.getMessage());
+  }
+
+  @Test
+  void aDamagedLatestCheckpointNamesTheLatestIntactOneBeforeIt() throws Exception {
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    org.apache.hadoop.fs.Path dirPath = new org.apache.hadoop.fs.Path(dir.toString());
+    Checkpoint s = sample();
+    org.apache.hadoop.fs.Path good = new Checkpoint(3, s.params(), s.optimizerState(), s.extras()).saveTo(dirPath, conf);
+    org.apache.hadoop.fs.Path middle = new Checkpoint(5, s.params(), s.optimizerState(), s.extras()).saveTo(dirPath, conf);
+    org.apache.hadoop.fs.Path last = s.saveTo(dirPath, conf);
+    for (org.apache.hadoop.fs.Path p : List.of(middle, last)) { // both damaged, as by a full disk
+      Path local = Path.of(p.toUri().getPath());
+      Files.delete(local.resolveSibling("." + local.getFileName() + ".crc"));
+      byte[] bytes = Files.readAllBytes(local);
+      Files.write(local, Arrays.copyOf(bytes, bytes.length / 2));
+    }
+    IOException e = assertThrows(IOException.class, () -> Checkpoint.latest(dirPath, conf));
+    String m = e.getMessage();
+    assertTrue(m.contains(last.toUri().getPath() + ": checkpoint is truncated") && m.contains("truncated"), m);
+    assertTrue(m.contains("The previous checkpoint, " + good.toUri().getPath() + " (step 3), is intact"), m);
+    assertTrue(m.contains("(mv " + last.toUri().getPath() + " " + last.toUri().getPath() + ".damaged)"), m);
+    Files.move(Path.of(last.toUri().getPath()), Path.of(last.toUri().getPath() + ".damaged"));
+    Files.move(Path.of(middle.toUri().getPath()), Path.of(middle.toUri().getPath() + ".damaged"));
+    assertEquals(3, Checkpoint.latest(dirPath, conf).orElseThrow().step(), "the damaged ones set aside, step 3 is read");
   }
 }

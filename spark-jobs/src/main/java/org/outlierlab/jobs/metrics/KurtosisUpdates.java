@@ -28,6 +28,9 @@ import scala.Tuple2;
 final class KurtosisUpdates {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsJob.class);
 
+  /** Token indices per chunk: a task holds one chunk's pairs of rows. */
+  private static final int CHUNK = 256;
+
   private KurtosisUpdates() {}
 
   /** Adds the selected terms and running sums of the runs in {@code fixedProbeRuns} to {@code out}. */
@@ -60,20 +63,22 @@ final class KurtosisUpdates {
     var next = rows.filter(r -> paired.get(r.runId()).contains(r.step()))
         .mapToPair(r -> new Tuple2<>(new TokenKey(r.runId(), r.step() - 1, r.layer(), r.site(), r.tokenIndex()),
             r.values()));
-    List<Tuple2<SiteKey, KurtosisUpdate>> updates = at.join(next)
-        .mapToPair(e -> new Tuple2<>(e._1().group(), e._2()))
-        .combineByKey(
-            v -> {
-              KurtosisUpdate u = new KurtosisUpdate(v._1().length);
-              u.add(v._1(), v._2());
-              return u;
-            },
-            (u, v) -> {
-              u.add(v._1(), v._2());
-              return u;
-            },
-            KurtosisUpdate::merge)
-        .collect();
+    // folded in token order within chunks of CHUNK token indices, the chunks merged in order (OrderedMerge)
+    var perChunk = at.join(next)
+        .mapToPair(e -> new Tuple2<>(new Tuple2<>(e._1().group(), e._1().tokenIndex() / CHUNK),
+            new Tuple2<>(e._1().tokenIndex(), e._2())))
+        .groupByKey()
+        .mapToPair(g -> {
+          KurtosisUpdate u = null;
+          for (Tuple2<Integer, Tuple2<float[], float[]>> r : OrderedMerge.byTokenIndex(g._2())) {
+            if (u == null) {
+              u = new KurtosisUpdate(r._2()._1().length);
+            }
+            u.add(r._2()._1(), r._2()._2());
+          }
+          return new Tuple2<>(g._1()._1(), new Tuple2<>((long) g._1()._2(), u));
+        });
+    List<Tuple2<SiteKey, KurtosisUpdate>> updates = OrderedMerge.byOrdinal(perChunk, KurtosisUpdate::merge).collect();
     List<Tuple2<SiteKey, KurtosisUpdate>> ordered = new ArrayList<>(updates);
     ordered.sort(Comparator.comparing((Tuple2<SiteKey, KurtosisUpdate> e) -> e._1().runId())
         .thenComparing(e -> e._1().site()).thenComparingInt(e -> e._1().layer()).thenComparingLong(e -> e._1().step()));

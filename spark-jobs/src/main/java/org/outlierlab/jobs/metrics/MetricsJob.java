@@ -18,6 +18,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.outlierlab.dataprep.fs.FileLock;
 import org.outlierlab.jobs.spark.JobDescription;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.jobs.sql.WarehouseViews;
@@ -56,6 +57,7 @@ public final class MetricsJob {
     boolean gram = layerStats.stream().anyMatch(m -> m.needs().contains(Requirement.FEATURE_GRAM));
     try (SparkSession spark = SparkSessions.open(s.spark(), "metrics")) {
       Configuration conf = spark.sparkContext().hadoopConfiguration();
+      pinSplits(spark);
       List<String> snapshotDirs = snapshotDirs(s.runs(), conf);
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
       Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), s.sampleFraction());
@@ -100,13 +102,17 @@ public final class MetricsJob {
         }
       }
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
-      try (JobDescription described = JobDescription.of(sc, "metrics: write " + rows.rows().size() + " rows to "
-          + s.table())) {
+      // One writer at a time: two jobs replacing the same run's partition at once could leave it mixed.
+      Path table = new Path(s.table());
+      try (FileLock lock = FileLock.acquire(new Path(table.getParent(), "." + table.getName() + ".lock"),
+              "metrics writing " + s.table(), conf);
+          JobDescription described = JobDescription.of(sc, "metrics: write " + rows.rows().size() + " rows to "
+              + s.table())) {
         spark.createDataFrame(rows.rows(), SCHEMA).repartition(1).write().mode(SaveMode.Overwrite)
             .partitionBy("run_id").parquet(s.table());
+        LOG.info("metrics: wrote {} rows to {}", rows.rows().size(), s.table());
+        WarehouseViews.rewrite(s.warehouse(), "metrics.warehouse", conf);
       }
-      LOG.info("metrics: wrote {} rows to {}", rows.rows().size(), s.table());
-      WarehouseViews.rewrite(s.warehouse(), "metrics.warehouse", conf);
       return new MetricsResult(snapshotDirs, tokenRows, rows.rows().size(), s.table());
     }
   }
@@ -143,28 +149,41 @@ public final class MetricsJob {
     return snapshots.filter("site = 'attn_entropy' OR pmod(xxhash64(run_id, token_index), 1000000) < " + keep);
   }
 
-  /** Folds each (run, step, layer, site)'s token rows into one LayerStats of {@code stats}, then lists them. */
+  /**
+   * Folds each (run, step, layer, site)'s token rows into one LayerStats of {@code stats}, then lists them. Each
+   * input partition folds its rows in file order and the partitions' partials merge in partition order
+   * ({@link OrderedMerge}); the partitions are a function of the snapshot files alone ({@link #pinSplits}).
+   */
   static Map<SiteKey, Map<String, Double>> layerStatistics(Dataset<Row> snapshots, List<String> sites,
       Set<Statistic> stats) {
-    JavaPairRDD<SiteKey, float[]> keyed = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray()))
-        .mapToPair(r -> new Tuple2<>(r.group(), r.values()));
     Set<Statistic> selection = EnumSet.copyOf(stats); // serialisable with the closures below
+    JavaPairRDD<SiteKey, Tuple2<Long, LayerStats>> partials = JavaPairRDD.fromJavaRDD(
+        TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())).mapPartitionsWithIndex((index, rows) -> {
+          Map<SiteKey, LayerStats> folded = new java.util.LinkedHashMap<>();
+          rows.forEachRemaining(r -> folded.computeIfAbsent(r.group(), k -> new LayerStats(r.values().length, selection))
+              .add(r.values()));
+          List<Tuple2<SiteKey, Tuple2<Long, LayerStats>>> out = new ArrayList<>();
+          folded.forEach((k, v) -> out.add(new Tuple2<>(k, new Tuple2<>((long) index, v))));
+          return out.iterator();
+        }, false));
     Map<SiteKey, Map<String, Double>> out = new java.util.LinkedHashMap<>();
-    keyed.combineByKey(
-            v -> {
-              LayerStats s = new LayerStats(v.length, selection);
-              s.add(v);
-              return s;
-            },
-            (s, v) -> {
-              s.add(v);
-              return s;
-            },
-            LayerStats::merge)
+    OrderedMerge.byOrdinal(partials, LayerStats::merge)
         .mapValues(LayerStats::metrics)
         .collect()
         .forEach(e -> out.put(e._1(), e._2()));
     return out;
+  }
+
+  /**
+   * Input partitions that depend only on the files read, not on the cluster: Spark sizes file splits by the
+   * total size over the default parallelism (the cluster's cores) unless spark.sql.files.minPartitionNum is set;
+   * it is set to 16 here unless the user set it. The split size then follows from the data (up to
+   * spark.sql.files.maxPartitionBytes), and the same snapshots fold in the same partitions everywhere.
+   */
+  static void pinSplits(SparkSession spark) {
+    if (!spark.conf().contains("spark.sql.files.minPartitionNum")) {
+      spark.conf().set("spark.sql.files.minPartitionNum", "16");
+    }
   }
 
   /** A (run, step, layer, site) group of snapshot rows. */

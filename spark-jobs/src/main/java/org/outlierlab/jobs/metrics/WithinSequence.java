@@ -43,17 +43,18 @@ final class WithinSequence {
   static void add(MetricRows out, Dataset<Row> snapshots, List<String> sites, Map<String, Integer> seqLens,
       Map<SiteKey, Map<String, Double>> layers) {
     Map<String, Integer> lengths = Map.copyOf(seqLens);
-    var pairs = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())
+    // one sequence per group, its rows in token order; the sequences merged in sequence order (OrderedMerge)
+    var perSequence = TokenRow.of(snapshots, snapshots.col("site").isin(sites.toArray())
             .and(snapshots.col("run_id").isin(lengths.keySet().toArray())))
-        .mapToPair(r -> new Tuple2<>(new Tuple2<>(r.group(), r.tokenIndex() / lengths.get(r.runId())), r.values()))
+        .mapToPair(r -> new Tuple2<>(new Tuple2<>(r.group(), r.tokenIndex() / lengths.get(r.runId())),
+            new Tuple2<>(r.tokenIndex(), r.values())))
         .groupByKey()
         .mapToPair(g -> {
           List<float[]> rows = new ArrayList<>();
-          g._2().forEach(rows::add);
-          return new Tuple2<>(g._1()._1(), SequencePairs.of(rows));
-        })
-        .reduceByKey(SequencePairs::merge)
-        .collect();
+          OrderedMerge.byTokenIndex(g._2()).forEach(r -> rows.add(r._2()));
+          return new Tuple2<>(g._1()._1(), new Tuple2<>((long) g._1()._2(), SequencePairs.of(rows)));
+        });
+    List<Tuple2<SiteKey, SequencePairs>> pairs = OrderedMerge.byOrdinal(perSequence, SequencePairs::merge).collect();
     for (Tuple2<SiteKey, SequencePairs> p : pairs) {
       SiteKey k = p._1();
       SequencePairs s = p._2();

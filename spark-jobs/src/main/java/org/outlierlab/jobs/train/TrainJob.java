@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.Manifest;
+import org.outlierlab.dataprep.fs.FileLock;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.model.ModelConfig;
@@ -51,6 +52,25 @@ public final class TrainJob {
     Path runDir = new Path(settings.runDir());
     RunLayout files = new RunLayout(settings.runDir());
     FileSystem fs = runDir.getFileSystem(conf);
+    try (FileLock lock = lockRun(files, settings.runId(), conf)) {
+      return run(job, settings, manifest, modelConfig, runDir, files, fs, conf);
+    }
+  }
+
+  /** The run's lock, or a ConfigError naming the job that holds it and what to do. */
+  private static FileLock lockRun(RunLayout files, String runId, Configuration conf) throws IOException {
+    try {
+      return FileLock.tryAcquire(files.lock(), "train " + runId, conf);
+    } catch (FileLock.HeldException e) {
+      throw new ConfigError("train.run_id: run " + runId + " is being trained by another job (" + e.holder()
+          + "); wait for it to finish, or choose another train.run_id. A job that died leaves its lock " + files.lock()
+          + ", taken over once its heartbeat is " + FileLock.STALE_AFTER.toSeconds() + " s old (at once on the host it "
+          + "ran on)");
+    }
+  }
+
+  private static TrainResult run(TrainJobSettings job, TrainSettings settings, JsonNode manifest,
+      ModelConfig modelConfig, Path runDir, RunLayout files, FileSystem fs, Configuration conf) throws IOException {
     if (fs.exists(runDir) && !job.resume()) {
       throw new ConfigError("run " + settings.runId() + " already exists in " + runDir
           + "; pass --resume to continue it, or choose another train.run_id");

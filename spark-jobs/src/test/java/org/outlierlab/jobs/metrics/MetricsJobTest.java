@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.FileNotFoundException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -180,6 +181,66 @@ class MetricsJobTest {
     assertEquals(full.stream().filter(r -> selection.contains(r.getString(4))).toList(), some);
     assertEquals(selection, some.stream().map(r -> r.getString(4)).distinct().sorted().toList());
     assertEquals(((MetricsResult) results.get(0)).tokenRows(), ((MetricsResult) results.get(1)).tokenRows());
+  }
+
+  @Test
+  void layerMetricsAreTheSameBitForBitWhateverTheClustersParallelism() throws Exception {
+    for (long step = 0; step < 3; step++) {
+      plant("fixed-a", step);
+      // a second file of each snapshot, so that a layer's rows span input partitions
+      java.nio.file.Path file = dir.resolve(String.format("wh/runs/fixed-a/snapshots/step-%012d.parquet", step));
+      java.nio.file.Files.copy(file, file.resolveSibling("copy-" + file.getFileName()));
+    }
+    List<List<Row>> runs = new java.util.ArrayList<>();
+    for (String master : List.of("local[1]", "local[3]")) {
+      String[] args = args();
+      args[2] = master;
+      // file splits as small as the data allows, so that the cores' count would change the partitions
+      assertEquals(0, Main.run(java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+          java.util.stream.Stream.of("--spark.sql.files.openCostInBytes", "1")).toArray(String[]::new)));
+      runs.add(layerMetrics());
+    }
+    assertTrue(runs.get(0).size() > 100, "every statistic of every layer: " + runs.get(0).size());
+    assertEquals(runs.get(0).size(), runs.get(1).size());
+    List<String> differing = new java.util.ArrayList<>();
+    for (int i = 0; i < runs.get(0).size(); i++) {
+      if (!runs.get(0).get(i).equals(runs.get(1).get(i))) {
+        differing.add(runs.get(0).get(i) + " vs " + runs.get(1).get(i));
+      }
+    }
+    assertEquals(List.of(), differing, "layer_metrics on 1 and on 3 cores");
+  }
+
+  @Test
+  void aSnapshotBeingWrittenIsNotReadAndASecondWriterWaitsForTheFirst() throws Exception {
+    plant("run-a", 0);
+    long start = System.nanoTime();
+    assertEquals(0, Main.run(args()));
+    long oneRunMillis = (System.nanoTime() - start) / 1_000_000;
+    List<Row> before = layerMetrics();
+    List<String> files = files(dir.resolve("wh/layer_metrics"));
+    // a training job writing its next snapshot: the staging file AtomicOutput names, half written
+    Files.write(dir.resolve("wh/runs/run-a/snapshots/.step-000000000010.parquet.w.tmp"), new byte[] {'P', 'A', 'R', '1', 0});
+    var table = new org.apache.hadoop.fs.Path(dir.resolve("wh/layer_metrics").toString());
+    var lockPath = new org.apache.hadoop.fs.Path(table.getParent(), ".layer_metrics.lock");
+    var other = org.outlierlab.dataprep.fs.FileLock.tryAcquire(lockPath, "another metrics job", new Configuration());
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    var second = pool.submit(() -> Main.run(args()));
+    Thread.sleep(2 * oneRunMillis + 2000); // long enough to have written, had it not waited
+    // (files, not a query: a second SparkSession in this JVM would share, and stop, the waiting job's context)
+    assertTrue(!second.isDone() && files(dir.resolve("wh/layer_metrics")).equals(files),
+        "waits, and layer_metrics stays as it was");
+    other.close();
+    assertEquals(0, second.get());
+    pool.shutdown();
+    assertEquals(before, layerMetrics(), "the half-written snapshot was not read");
+  }
+
+  /** The files under {@code root} with their modification times. */
+  static List<String> files(Path root) throws java.io.IOException {
+    try (var walk = Files.walk(root)) {
+      return walk.filter(Files::isRegularFile).map(f -> f + "@" + f.toFile().lastModified()).sorted().toList();
+    }
   }
 
   /** layer_metrics in a fixed order, its columns in {@link MetricsJob#SCHEMA}'s (the selection keeps the schema). */

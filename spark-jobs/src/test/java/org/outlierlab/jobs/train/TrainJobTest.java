@@ -136,6 +136,23 @@ class TrainJobTest {
   }
 
   @Test
+  void aRunBeingTrainedByAnotherJobIsRefusedWithItsHolderNamed() throws Exception {
+    String tokens = tokens();
+    var layout = org.outlierlab.model.run.RunLayout.in(dir.resolve("wh").toString(), "tiny");
+    try (var other = org.outlierlab.dataprep.fs.FileLock.tryAcquire(layout.lock(), "train tiny",
+        new org.apache.hadoop.conf.Configuration())) {
+      for (String[] args : List.of(train(tokens), train(tokens, "--resume"))) {
+        ConfigError held = assertThrows(ConfigError.class, () -> Main.run(args));
+        assertTrue(held.getMessage().contains("is being trained by another job (host ")
+            && held.getMessage().contains("pid " + ProcessHandle.current().pid()), held.getMessage());
+      }
+      assertFalse(Files.exists(dir.resolve("wh/runs/tiny")), "the refused job wrote nothing");
+    }
+    assertEquals(0, Main.run(train(tokens, "--steps", "3")), "the lock released, the run trains");
+    assertFalse(Files.exists(Path.of(layout.lock().toUri().getPath())), "and releases the lock when done");
+  }
+
+  @Test
   void modelSettingsAreValidatedBeforeTraining() {
     ConfigError heads = assertThrows(ConfigError.class, () -> Main.run(train(tokens(), "--model.n_heads", "3")));
     assertTrue(heads.getMessage().contains("model.d_model") && heads.getMessage().contains("n_heads"), heads.getMessage());
