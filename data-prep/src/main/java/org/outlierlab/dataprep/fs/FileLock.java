@@ -49,6 +49,11 @@ public final class FileLock implements AutoCloseable {
     heartbeat.scheduleAtFixedRate(this::beat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** The lock file of {@code target}: hidden beside it, so that listings of tables and runs pass it by. */
+  public static Path beside(Path target) {
+    return new Path(target.getParent(), "." + target.getName() + ".lock");
+  }
+
   /** What holds a lock now: its file's text and how long ago its heartbeat was. */
   public record Holder(String description, Duration sinceHeartbeat) {
     @Override

@@ -1,6 +1,7 @@
 package org.outlierlab.model.run;
 
 import org.apache.hadoop.fs.Path;
+import org.outlierlab.dataprep.fs.FileLock;
 
 /**
  * Where a run's files go in its directory ({@code <warehouse>/runs/<run_id>}): one folder per table or kind of file,
@@ -57,8 +58,7 @@ public record RunLayout(String runDir) {
    * one job at a time trains a run.
    */
   public Path lock() {
-    Path dir = new Path(runDir);
-    return new Path(dir.getParent(), "." + dir.getName() + ".lock");
+    return FileLock.beside(new Path(runDir));
   }
 
   public Path config() {

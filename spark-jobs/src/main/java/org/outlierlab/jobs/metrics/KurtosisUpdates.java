@@ -69,13 +69,9 @@ final class KurtosisUpdates {
             new Tuple2<>(e._1().tokenIndex(), e._2())))
         .groupByKey()
         .mapToPair(g -> {
-          KurtosisUpdate u = null;
-          for (Tuple2<Integer, Tuple2<float[], float[]>> r : OrderedMerge.byTokenIndex(g._2())) {
-            if (u == null) {
-              u = new KurtosisUpdate(r._2()._1().length);
-            }
-            u.add(r._2()._1(), r._2()._2());
-          }
+          List<Tuple2<Integer, Tuple2<float[], float[]>>> pairs = OrderedMerge.byTokenIndex(g._2());
+          KurtosisUpdate u = new KurtosisUpdate(pairs.get(0)._2()._1().length);
+          pairs.forEach(r -> u.add(r._2()._1(), r._2()._2()));
           return new Tuple2<>(g._1()._1(), new Tuple2<>((long) g._1()._2(), u));
         });
     List<Tuple2<SiteKey, KurtosisUpdate>> updates = OrderedMerge.byOrdinal(perChunk, KurtosisUpdate::merge).collect();

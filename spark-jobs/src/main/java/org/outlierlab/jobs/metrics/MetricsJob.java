@@ -103,9 +103,7 @@ public final class MetricsJob {
       }
       spark.conf().set("spark.sql.sources.partitionOverwriteMode", "dynamic");
       // One writer at a time: two jobs replacing the same run's partition at once could leave it mixed.
-      Path table = new Path(s.table());
-      try (FileLock lock = FileLock.acquire(new Path(table.getParent(), "." + table.getName() + ".lock"),
-              "metrics writing " + s.table(), conf);
+      try (FileLock lock = FileLock.acquire(FileLock.beside(new Path(s.table())), "metrics writing " + s.table(), conf);
           JobDescription described = JobDescription.of(sc, "metrics: write " + rows.rows().size() + " rows to "
               + s.table())) {
         spark.createDataFrame(rows.rows(), SCHEMA).repartition(1).write().mode(SaveMode.Overwrite)

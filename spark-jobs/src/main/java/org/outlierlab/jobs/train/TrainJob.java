@@ -46,14 +46,8 @@ public final class TrainJob {
   public static TrainResult run(TrainJobSettings job) throws IOException {
     Configuration conf = new Configuration();
     TrainSettings settings = job.run();
-    JsonNode manifest = Manifest.read(settings.tokensDir(), "train.tokens", conf);
-    ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
-
-    Path runDir = new Path(settings.runDir());
-    RunLayout files = new RunLayout(settings.runDir());
-    FileSystem fs = runDir.getFileSystem(conf);
-    try (FileLock lock = lockRun(files, settings.runId(), conf)) {
-      return run(job, settings, manifest, modelConfig, runDir, files, fs, conf);
+    try (FileLock lock = lockRun(new RunLayout(settings.runDir()), settings.runId(), conf)) {
+      return runLocked(job, conf);
     }
   }
 
@@ -69,8 +63,14 @@ public final class TrainJob {
     }
   }
 
-  private static TrainResult run(TrainJobSettings job, TrainSettings settings, JsonNode manifest,
-      ModelConfig modelConfig, Path runDir, RunLayout files, FileSystem fs, Configuration conf) throws IOException {
+  private static TrainResult runLocked(TrainJobSettings job, Configuration conf) throws IOException {
+    TrainSettings settings = job.run();
+    JsonNode manifest = Manifest.read(settings.tokensDir(), "train.tokens", conf);
+    ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
+
+    Path runDir = new Path(settings.runDir());
+    RunLayout files = new RunLayout(settings.runDir());
+    FileSystem fs = runDir.getFileSystem(conf);
     if (fs.exists(runDir) && !job.resume()) {
       throw new ConfigError("run " + settings.runId() + " already exists in " + runDir
           + "; pass --resume to continue it, or choose another train.run_id");
