@@ -3,8 +3,8 @@
 # loopback (bin/oflab local-cluster), every job sent with the spark-submit line that bin/oflab submit-command
 # prints, run by bin/oflab spark-submit (Spark's launcher library and the application jar). data-prep; training
 # on two executors, one executor killed (SIGKILL) mid-round and later the driver, then --resume; metrics,
-# quant-eval and a query. The token shards and snapshots are compared byte for byte, and train_log and
-# layer_metrics row for row, with the same jobs on the embedded Spark (local[2]).
+# quant-eval and a query. The token shards, snapshots, train_log and layer_metrics are compared row for row and bit
+# for bit with the same jobs on the embedded Spark (local[2]).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
@@ -12,7 +12,9 @@ started=$SECONDS
 export SPARK_LOCAL_IP=127.0.0.1   # the cluster is on loopback; drivers and executors bind there too
 work=$(mktemp -d)
 export OFLAB_CLUSTER_DIR="$work/local-cluster" OFLAB_CLUSTER_PORT=17077 OFLAB_CLUSTER_UI_PORT=18080
-cluster="$work/cluster"    # the cluster's warehouse
+# The cluster's warehouse is a relative path, as the quickstart's is: the driver runs here, each executor in its own
+# work directory, so every path the executors use must have been resolved on the driver.
+cluster="local-cluster/ci-pipeline-$$"
 embedded="$work/embedded"  # the embedded Spark's
 stage() { echo "== $* ($((SECONDS - started)) s)"; }
 fail() { echo "cluster-pipeline: FAILED: $*" >&2; exit 1; }
@@ -23,10 +25,11 @@ finish() {
     echo "cluster-pipeline: logs follow ($work)" >&2
     tail -n 40 "$work"/*.log "$OFLAB_CLUSTER_DIR"/logs/*.log >&2 || true
   fi
-  rm -rf "$work"
+  rm -rf "$work" "$cluster"
 }
 trap finish EXIT
 
+mkdir -p "$cluster"
 bin/oflab local-cluster start --workers 2 --cores 1 --memory 3g
 url=$(bin/oflab local-cluster url)
 bin/oflab local-cluster status
@@ -92,9 +95,9 @@ stage "the cluster's tables against the embedded Spark's, and a query on the clu
 # Rows of one that the other lacks, both ways (EXCEPT ALL keeps duplicates: a row written twice counts). Contents,
 # not bytes: parquet-mr writes a column's encodings in a JVM-dependent order.
 differ() {
-  echo "SELECT '$1' AS table_name, count(*) AS differing, (SELECT count(*) FROM parquet.\`$cluster/$2\`) AS cluster_rows
-    FROM ((SELECT $3 FROM parquet.\`$cluster/$2\` EXCEPT ALL SELECT $3 FROM parquet.\`$embedded/$2\`)
-          UNION ALL (SELECT $3 FROM parquet.\`$embedded/$2\` EXCEPT ALL SELECT $3 FROM parquet.\`$cluster/$2\`))"
+  echo "SELECT '$1' AS table_name, count(*) AS differing, (SELECT count(*) FROM parquet.\`$PWD/$cluster/$2\`) AS cluster_rows
+    FROM ((SELECT $3 FROM parquet.\`$PWD/$cluster/$2\` EXCEPT ALL SELECT $3 FROM parquet.\`$embedded/$2\`)
+          UNION ALL (SELECT $3 FROM parquet.\`$embedded/$2\` EXCEPT ALL SELECT $3 FROM parquet.\`$PWD/$cluster/$2\`))"
 }
 submit sql --warehouse "$cluster" --spark.sql.shuffle.partitions 4 --query "$(differ tokens_train tokens/demo/train '*')
   UNION ALL $(differ tokens_validation tokens/demo/validation '*')

@@ -26,6 +26,8 @@ import org.outlierlab.jobs.sql.SqlJob;
 import org.outlierlab.jobs.sql.SqlJobSettings;
 import org.outlierlab.jobs.sql.SqlServer;
 import org.outlierlab.jobs.sql.SqlServerSettings;
+import org.outlierlab.jobs.sql.SqlUser;
+import org.outlierlab.jobs.sql.SqlUserSettings;
 import org.outlierlab.jobs.train.TrainConfig;
 import org.outlierlab.jobs.train.TrainJob;
 import org.outlierlab.jobs.train.TrainJobSettings;
@@ -82,6 +84,8 @@ public final class Main {
         SqlJob.class, "sql.query", ""));
     JOBS.put("sql-server", new Job<>(List.of(SqlJob.SECTION, "spark"), SqlServerSettings::read, SqlServer::serve,
         Main::nothingMore, SqlServer.class));
+    JOBS.put("sql-user", new Job<>(List.of(SqlJob.SECTION), SqlUserSettings::read, SqlUser::run, Main::nothingMore,
+        SqlUser.class, "sql.user", ""));
   }
 
   private Main() {}
@@ -184,6 +188,7 @@ public final class Main {
           figures     the paper's figures as PNGs (with each one's data as CSV) from the warehouse's tables
           sql         a Spark SQL query over the warehouse's tables (bin/oflab sql "SELECT ..."); no query: a shell
           sql-server  a thrift (JDBC/ODBC) server over the same tables, for beeline and BI tools (--port 10000)
+          sql-user    add a user of sql-server (sql.auth = password) or change their password: sql-user NAME
         Every option is a key of conf/defaults.conf; --key for the job's own section, --section.key otherwise.""";
   }
 

@@ -39,7 +39,10 @@ public final class AtomicOutput implements AutoCloseable {
     if (fs.exists(target) && !overwrite) {
       throw new OutputExistsException("output " + target + " already exists; pass --overwrite to replace it");
     }
-    AtomicOutput output = new AtomicOutput(fs, target, hiddenSibling(target, "staging"));
+    // qualified here, on the driver: Spark tasks fill the staging directory, and on a cluster each executor runs in
+    // its own working directory, where a relative path names another place
+    Path qualified = fs.makeQualified(target);
+    AtomicOutput output = new AtomicOutput(fs, qualified, hiddenSibling(qualified, "staging"));
     fs.mkdirs(output.staging);
     return output;
   }

@@ -69,4 +69,21 @@ class AtomicOutputTest {
     }
     assertEquals(List.of("tokens"), names());
   }
+
+  @Test
+  void aRelativeDirectoryIsStagedAtAPathEveryExecutorReadsAlike() throws IOException {
+    // executors run in working directories of their own: the staging path they are handed must be absolute
+    Path cwd = Path.of(System.getProperty("user.dir"));
+    String relative = "target/atomic-output-" + java.util.UUID.randomUUID();
+    try (AtomicOutput directory = AtomicOutput.directory(new org.apache.hadoop.fs.Path(relative), false,
+        new Configuration())) {
+      assertEquals("file", directory.staging().toUri().getScheme(), directory.staging().toString());
+      assertEquals(cwd.resolve(relative).getParent(), local(directory.staging()).getParent());
+      Files.writeString(local(directory.staging()).resolve("part-0"), "");
+      directory.publish();
+    }
+    assertTrue(Files.exists(cwd.resolve(relative).resolve("part-0")), "published where the driver named it");
+    Files.delete(cwd.resolve(relative).resolve("part-0"));
+    Files.delete(cwd.resolve(relative));
+  }
 }

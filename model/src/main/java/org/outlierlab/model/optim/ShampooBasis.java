@@ -202,6 +202,13 @@ final class ShampooBasis {
    * Eigenvectors of the symmetric p as the columns of an orthonormal matrix, by descending eigenvalue (the
    * reference's eigh of P + 1e-30·I, flipped), computed in double precision and returned in p's type.
    */
+  /**
+   * Held around every LAPACK call: two workers of one JVM (tasks of the embedded local[N]) decomposing at once made
+   * the bundled OpenBLAS 0.3.19 return garbage now and then (a SOAP run diverging at its first refresh, at a
+   * different step each time); serialised, the runs are the same as one at a time.
+   */
+  private static final Object LAPACK = new Object();
+
   static INDArray eigenvectors(INDArray p) {
     return eigenvectors(p, DSYEVD != null);
   }
@@ -215,15 +222,17 @@ final class ShampooBasis {
     }
     INDArray w = Nd4j.create(DataType.DOUBLE, n);
     int info;
-    if (dsyevd) {
-      try {
-        info = (int) DSYEVD.invoke(null, 102 /* LAPACK_COL_MAJOR */, (byte) 'V', (byte) 'U', n,
-            new DoublePointer(a.data().addressPointer()), n, new DoublePointer(w.data().addressPointer()));
-      } catch (IllegalAccessException | InvocationTargetException e) {
-        throw new IllegalStateException("LAPACKE_dsyevd failed", e);
+    synchronized (LAPACK) {
+      if (dsyevd) {
+        try {
+          info = (int) DSYEVD.invoke(null, 102 /* LAPACK_COL_MAJOR */, (byte) 'V', (byte) 'U', n,
+              new DoublePointer(a.data().addressPointer()), n, new DoublePointer(w.data().addressPointer()));
+        } catch (IllegalAccessException | InvocationTargetException e) {
+          throw new IllegalStateException("LAPACKE_dsyevd failed", e);
+        }
+      } else {
+        info = Nd4j.getBlasWrapper().syev('V', 'U', a, w);
       }
-    } else {
-      info = Nd4j.getBlasWrapper().syev('V', 'U', a, w);
     }
     if (info != 0) {
       throw new IllegalStateException("eigendecomposition of a " + n + "x" + n + " factor failed: LAPACK info " + info);
@@ -253,7 +262,9 @@ final class ShampooBasis {
    */
   static INDArray qrQ(INDArray a) {
     INDArray q = a.dup('f');
-    Nd4j.getBlasWrapper().lapack().geqrf(q, Nd4j.create(a.dataType(), a.columns(), a.columns()));
+    synchronized (LAPACK) {
+      Nd4j.getBlasWrapper().lapack().geqrf(q, Nd4j.create(a.dataType(), a.columns(), a.columns()));
+    }
     return q.dup('c');
   }
 

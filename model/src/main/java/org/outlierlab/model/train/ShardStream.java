@@ -46,18 +46,24 @@ public final class ShardStream {
   /** An epoch's shard order and where each window starts in the stream (one extra entry: the end). */
   private record Layout(int[] shardOrder, int[] firstShard, long[] start) {}
 
-  /**
-   * @param rowLength the tokens every row must hold (sequence length + 1)
-   * @param window rows per window at least (0: the whole split)
-   */
-  public ShardStream(List<Shard> shards, int rowLength, int batchSize, int workers, int worker, long seed, long window,
-      ShardReader reader) {
+  /** The rows of the shards; fails unless they hold one step of every worker's batch. */
+  public static long requireOneStep(List<Shard> shards, int batchSize, int workers) {
     long total = shards.stream().mapToLong(Shard::rows).sum();
     long perStep = (long) workers * batchSize;
     if (total < perStep) {
       throw new IllegalArgumentException("train.batch_size = " + batchSize + " on " + workers + " workers takes "
           + perStep + " training sequences a step; the split has " + total + ": lower train.batch_size or train.workers");
     }
+    return total;
+  }
+
+  /**
+   * @param rowLength the tokens every row must hold (sequence length + 1)
+   * @param window rows per window at least (0: the whole split)
+   */
+  public ShardStream(List<Shard> shards, int rowLength, int batchSize, int workers, int worker, long seed, long window,
+      ShardReader reader) {
+    long total = requireOneStep(shards, batchSize, workers);
     if (worker < 0 || worker >= workers || window < 0) {
       throw new IllegalArgumentException("worker " + worker + " of " + workers + ", window " + window);
     }
@@ -69,7 +75,7 @@ public final class ShardStream {
     this.seed = seed;
     this.window = window == 0 ? total : window;
     this.rows = total;
-    this.batchesPerEpoch = total / perStep;
+    this.batchesPerEpoch = total / ((long) workers * batchSize);
     this.reader = reader;
   }
 

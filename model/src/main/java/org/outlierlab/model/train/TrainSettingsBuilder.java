@@ -11,7 +11,7 @@ import org.outlierlab.model.train.TrainSettings.StepRange;
 public final class TrainSettingsBuilder {
   private final String runId;
   private final String runDir;
-  private final String tokensDir;
+  private String tokensDir;
   private int batchSize = 32;
   private long steps = 400;
   private long seed = 0;
@@ -61,6 +61,11 @@ public final class TrainSettingsBuilder {
     shuffleWindow = s.shuffleWindow();
     threads = s.threads();
     alarm = s.alarm();
+  }
+
+  public TrainSettingsBuilder tokensDir(String value) {
+    tokensDir = value;
+    return this;
   }
 
   public TrainSettingsBuilder batchSize(int value) {

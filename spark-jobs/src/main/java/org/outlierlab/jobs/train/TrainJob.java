@@ -18,6 +18,8 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.outlierlab.dataprep.Manifest;
+import org.outlierlab.dataprep.Splits;
+import org.outlierlab.dataprep.shard.TokenShards;
 import org.outlierlab.dataprep.fs.FileLock;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.spark.SparkSessions;
@@ -27,6 +29,7 @@ import org.outlierlab.model.optim.Optimizer;
 import org.outlierlab.model.run.Checkpoint;
 import org.outlierlab.model.run.RunInfo;
 import org.outlierlab.model.run.RunLayout;
+import org.outlierlab.model.train.ShardStream;
 import org.outlierlab.model.train.TrainSettings;
 import org.outlierlab.model.train.TrainStep;
 import org.outlierlab.model.train.Trainer;
@@ -64,7 +67,7 @@ public final class TrainJob {
   }
 
   private static TrainResult runLocked(TrainJobSettings job, Configuration conf) throws IOException {
-    TrainSettings settings = job.run();
+    TrainSettings settings = onTheDriver(job.run(), conf);
     JsonNode manifest = Manifest.read(settings.tokensDir(), "train.tokens", conf);
     ModelConfig modelConfig = job.model().forData(manifest.get("vocab_size").asInt(), manifest.get("row_length").asInt());
 
@@ -88,6 +91,9 @@ public final class TrainJob {
     try (SparkSession spark = SparkSessions.open(job.spark(), "train " + settings.runId())) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int workers = job.workers() > 0 ? job.workers() : autoWorkers(sc);
+      // here, before any worker starts, rather than in every executor
+      ShardStream.requireOneStep(TokenShards.list(settings.tokensDir(), Splits.TRAIN, conf), settings.batchSize(),
+          workers);
       if (settings.threads() == 0) {
         settings = settings.toBuilder().threads(autoThreads(sc, workers)).build();
       }
@@ -117,6 +123,15 @@ public final class TrainJob {
           workers, emptyAsNull(job.grid()), emptyAsNull(job.point()));
       return train(settings, info, job.resume(), conf, model, optimizer, engine);
     }
+  }
+
+  /**
+   * The settings with train.tokens resolved where the user gave it: executors read the shards themselves, and on a
+   * cluster each one runs in its own working directory, where a relative path names nothing.
+   */
+  private static TrainSettings onTheDriver(TrainSettings settings, Configuration conf) throws IOException {
+    Path tokens = new Path(settings.tokensDir());
+    return settings.toBuilder().tokensDir(tokens.getFileSystem(conf).makeQualified(tokens).toString()).build();
   }
 
   private static String emptyAsNull(String s) {
