@@ -2,7 +2,8 @@
 # The cluster path as a user takes it (README, "On a cluster"): a Spark standalone master and two workers on
 # loopback (bin/oflab local-cluster), every job sent with the spark-submit line that bin/oflab submit-command
 # prints, run by bin/oflab spark-submit (Spark's launcher library and the application jar). data-prep; training
-# on two executors, one executor killed (SIGKILL) mid-round and later the driver, then --resume; metrics,
+# on two executors, one executor killed (SIGKILL) mid-round, a second job on the run refused, later the driver
+# killed, then --resume; metrics (with spark.executor.userClassPathFirst),
 # quant-eval and a query. The token shards, snapshots, train_log and layer_metrics are compared row for row and bit
 # for bit with the same jobs on the embedded Spark (local[2]).
 set -euo pipefail
@@ -72,6 +73,14 @@ executor=$(pgrep -P "$(cat "$OFLAB_CLUSTER_DIR/pids/worker-1.pid")" -f CoarseGra
 [[ -n "$executor" ]] || fail "worker 1 runs no executor"
 kill -9 "$executor"
 echo "killed executor $executor of worker 1"
+# A second job on the same run, started as another process while the first trains: refused, naming the first.
+if bin/oflab train "${train[@]}" --master 'local[1]' --tokens "$cluster/tokens/demo" --warehouse "$cluster" \
+    > "$work/train-second.log" 2>&1; then
+  fail "a second job on run ci-cluster trained while the first did"
+fi
+grep -q 'is being trained by another job (host' "$work/train-second.log" || fail "the second job was not told why"
+echo "a second job on the run was refused: $(grep -o 'run ci-cluster is being trained by another job ([^)]*)' \
+  "$work/train-second.log")"
 wait_for '\[train\] step 20/30' "$work/train-cluster.log"
 sleep 1
 driver=$(pgrep -f -- "deploy.SparkSubmit .*--warehouse $cluster" | head -n 1)
@@ -86,7 +95,9 @@ bin/oflab train "${train[@]}" --master 'local[2]' --tokens "$embedded/tokens/dem
   > "$work/train-embedded.log" 2>&1
 
 stage "metrics, quant-eval"
-submit metrics --runs "[\"$cluster\"]" --warehouse "$cluster" > "$work/metrics-cluster.log" 2>&1
+# with the application's classes first on the executors: the jar must hold no class Spark has (AppJarIT)
+submit metrics --runs "[\"$cluster\"]" --warehouse "$cluster" --spark.executor.userClassPathFirst true \
+  > "$work/metrics-cluster.log" 2>&1
 bin/oflab metrics --master 'local[2]' --runs "[\"$embedded\"]" --warehouse "$embedded" \
   > "$work/metrics-embedded.log" 2>&1
 submit quant-eval --runs "[\"$cluster\"]" --warehouse "$cluster" --eval_batches 2 > "$work/quant-cluster.log" 2>&1

@@ -169,7 +169,9 @@ public final class Main {
     }
     if (root instanceof OutputExistsException || root instanceof DataPrepJob.BadInputException
         || root instanceof org.outlierlab.model.train.TrainStep.DivergedException
-        || root instanceof GridJob.PointsFailedException) {
+        || root instanceof GridJob.PointsFailedException
+        || root instanceof org.outlierlab.model.run.Snapshots.NotASnapshotException
+        || root instanceof org.outlierlab.dataprep.fs.WritableDirectory.NotWritableException) {
       return root.getMessage();
     }
     return root.getClass().getSimpleName() + ": " + root.getMessage();

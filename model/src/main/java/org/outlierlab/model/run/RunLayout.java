@@ -16,6 +16,7 @@ public record RunLayout(String runDir) {
   public static final String ALARMS = "alarms";
   public static final String RUN_INFO = "run_info";
   public static final String CONFIG = "config.conf";
+  public static final String TOKENS_MANIFEST = "tokens_manifest.json";
 
   /** Run {@code runId}'s layout in {@code warehouse}: {@code <warehouse>/runs/<runId>}. */
   public static RunLayout in(String warehouse, String runId) {
@@ -52,7 +53,6 @@ public record RunLayout(String runDir) {
     return new Path(runDir, RUN_INFO);
   }
 
-  /** The model and train settings the run resolved (what "auto" and "" became), as HOCON. */
   /**
    * The lock a training job holds on this run (beside the run directory, hidden from the tables' listings):
    * one job at a time trains a run.
@@ -61,7 +61,13 @@ public record RunLayout(String runDir) {
     return FileLock.beside(new Path(runDir));
   }
 
+  /** The model and train settings the run resolved (what "auto" and "" became), as HOCON. */
   public Path config() {
     return new Path(runDir, CONFIG);
+  }
+
+  /** The data-prep manifest of the tokens the run was trained on, copied when it started. */
+  public Path tokensManifest() {
+    return new Path(runDir, TOKENS_MANIFEST);
   }
 }

@@ -48,6 +48,53 @@ public final class Snapshots {
 
   private Snapshots() {}
 
+  /** A file in a snapshots folder that is not a snapshot: another schema, or not Parquet at all. */
+  public static final class NotASnapshotException extends IOException {
+    NotASnapshotException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Checks, from their footers, that every data file of the snapshots folders has the snapshot schema: Spark would
+   * otherwise read a file of another schema with one file's columns, as nulls or an obscure error. The message
+   * names the file and how to set it aside (a hidden name, which readers skip).
+   */
+  public static void requireSchema(java.util.List<String> dirs, Configuration conf) throws IOException {
+    for (String dir : dirs) {
+      Path folder = new Path(dir);
+      org.apache.hadoop.fs.FileSystem fs = folder.getFileSystem(conf);
+      for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(folder,
+          p -> !p.getName().startsWith(".") && !p.getName().startsWith("_"))) {
+        MessageType schema;
+        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(
+            org.apache.parquet.hadoop.util.HadoopInputFile.fromStatus(f, conf))) {
+          schema = reader.getFileMetaData().getSchema();
+        } catch (IOException | RuntimeException e) {
+          throw notASnapshot(f.getPath(), "it is not a readable Parquet file (" + e.getMessage() + ")");
+        }
+        if (!columns(schema).equals(columns(SCHEMA))) {
+          throw notASnapshot(f.getPath(), "its columns are " + columns(schema) + ", a snapshot's are "
+              + columns(SCHEMA) + " (written by another tool or version?)");
+        }
+      }
+    }
+  }
+
+  private static NotASnapshotException notASnapshot(Path file, String why) {
+    Path aside = new Path(file.getParent(), "." + file.getName() + ".not-a-snapshot");
+    return new NotASnapshotException("snapshot file " + file + " is not a snapshot: " + why + "; set it aside with"
+        + " mv " + file.toUri().getPath() + " " + aside.toUri().getPath() + " (or hadoop fs -mv), then run again");
+  }
+
+  /** Each column as its path and type. */
+  private static java.util.List<String> columns(MessageType schema) {
+    return schema.getColumns().stream()
+        .map(c -> String.join(".", c.getPath()) + " " + c.getPrimitiveType().getPrimitiveTypeName().name().toLowerCase(
+            java.util.Locale.ROOT))
+        .toList();
+  }
+
   /** Writes {@code <dir>/step-<step>.parquet} atomically from the activations captured at {@code step}. */
   public static void write(String runId, long step, Map<String, INDArray> activations, int probe, int nLayers,
       Path dir, Configuration conf) throws IOException {

@@ -165,4 +165,34 @@ class CheckpointTest {
     Files.move(Path.of(middle.toUri().getPath()), Path.of(middle.toUri().getPath() + ".damaged"));
     assertEquals(3, Checkpoint.latest(dirPath, conf).orElseThrow().step(), "the damaged ones set aside, step 3 is read");
   }
+
+  @Test
+  void aDiskFillingUpDuringACheckpointLeavesThePreviousOneValidAndNothingHalfWritten() throws Exception {
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    org.apache.hadoop.fs.Path dirPath = new org.apache.hadoop.fs.Path(
+        org.outlierlab.dataprep.fs.FaultyFileSystem.path(dir));
+    Checkpoint s = sample();
+    org.apache.hadoop.fs.Path first = new Checkpoint(3, s.params(), s.optimizerState(), s.extras()).saveTo(dirPath,
+        conf);
+    List<String> before = names();
+    long size = Files.size(Path.of(first.toUri().getPath()));
+    org.outlierlab.dataprep.fs.FaultyFileSystem.spaceLeft.set(size / 2); // the disk fills halfway through the next
+    try {
+      IOException full = assertThrows(IOException.class,
+          () -> new Checkpoint(5, s.params(), s.optimizerState(), s.extras()).saveTo(dirPath, conf));
+      assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.getMessage());
+    } finally {
+      org.outlierlab.dataprep.fs.FaultyFileSystem.heal();
+    }
+    assertEquals(before, names(), "no partial file left, no name taken");
+    Checkpoint latest = Checkpoint.latest(dirPath, conf).orElseThrow();
+    assertEquals(3, latest.step(), "the previous checkpoint is the latest, and reads back whole");
+    assertEquals(s.params().keySet(), latest.params().keySet());
+  }
+
+  private List<String> names() throws IOException {
+    try (var files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
 }

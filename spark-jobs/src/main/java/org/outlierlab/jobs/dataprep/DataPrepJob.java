@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
+import org.outlierlab.dataprep.fs.WritableDirectory;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -59,7 +60,10 @@ public final class DataPrepJob {
     if (plan.partitions().isEmpty()) {
       throw new FileNotFoundException("data_prep.input " + s.inputs() + " holds no input files");
     }
-    try (AtomicOutput output = AtomicOutput.directory(new Path(s.out()), s.overwrite(), conf)) {
+    Path out = new Path(s.out());
+    WritableDirectory.require(out.getFileSystem(conf).makeQualified(out).getParent(), "data_prep.out = '" + s.out()
+        + "'", conf);
+    try (AtomicOutput output = AtomicOutput.directory(out, s.overwrite(), conf)) {
       long totalBytes = plan.partitions().stream().flatMap(p -> p.files().stream()).mapToLong(f -> f.length()).sum();
       LOG.info("data-prep: {} files, {} bytes in {} tasks; tokenizer {} (vocab {}, end-of-document id {})",
           plan.files(), totalBytes, plan.partitions().size(), spec.location(), tokenizer.vocabSize(),

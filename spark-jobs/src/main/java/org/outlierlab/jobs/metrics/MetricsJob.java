@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.outlierlab.dataprep.fs.WritableDirectory;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
@@ -26,6 +27,7 @@ import org.outlierlab.metrics.LayerStats;
 import org.outlierlab.metrics.Requirement;
 import org.outlierlab.metrics.Statistic;
 import org.outlierlab.model.run.RunLayout;
+import org.outlierlab.model.run.Snapshots;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -58,8 +60,10 @@ public final class MetricsJob {
     try (SparkSession spark = SparkSessions.open(s.spark(), "metrics")) {
       Configuration conf = spark.sparkContext().hadoopConfiguration();
       pinSplits(spark);
+      WritableDirectory.require(new Path(s.warehouse()), "metrics.warehouse = '" + s.warehouse() + "'", conf);
       List<String> snapshotDirs = snapshotDirs(s.runs(), conf);
       LOG.info("metrics: {} runs: {}", snapshotDirs.size(), snapshotDirs);
+      Snapshots.requireSchema(snapshotDirs, conf);
       Dataset<Row> snapshots = sample(spark.read().parquet(snapshotDirs.toArray(new String[0])), s.sampleFraction());
       SparkContext sc = spark.sparkContext();
       MetricRows rows = new MetricRows(stats);

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.outlierlab.dataprep.fs.WritableDirectory;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -54,6 +55,8 @@ public final class QuantEvalJob {
 
   public static QuantEvalResult run(QuantEvalSettings s) throws IOException {
     Configuration conf = SparkSessions.hadoopConf(s.spark());
+    WritableDirectory.require(new org.apache.hadoop.fs.Path(s.warehouse()), "quant.warehouse = '" + s.warehouse() + "'",
+        conf);
     List<QuantTarget> targets = QuantTarget.resolve(s, conf);
     LOG.info("quant-eval: {} checkpoints of {} runs, protocols {}", targets.size(),
         targets.stream().map(QuantTarget::runId).distinct().count(),

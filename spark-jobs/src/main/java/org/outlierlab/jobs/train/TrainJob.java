@@ -21,6 +21,7 @@ import org.outlierlab.dataprep.Manifest;
 import org.outlierlab.dataprep.Splits;
 import org.outlierlab.dataprep.shard.TokenShards;
 import org.outlierlab.dataprep.fs.FileLock;
+import org.outlierlab.dataprep.fs.WritableDirectory;
 import org.outlierlab.jobs.config.ConfigError;
 import org.outlierlab.jobs.spark.SparkSessions;
 import org.outlierlab.model.ModelConfig;
@@ -49,6 +50,8 @@ public final class TrainJob {
   public static TrainResult run(TrainJobSettings job) throws IOException {
     Configuration conf = new Configuration();
     TrainSettings settings = job.run();
+    Path runs = new Path(settings.runDir()).getParent();
+    WritableDirectory.require(runs, "train.warehouse = '" + runs.getParent() + "'", conf);
     try (FileLock lock = lockRun(new RunLayout(settings.runDir()), settings.runId(), conf)) {
       return runLocked(job, conf);
     }
@@ -87,6 +90,7 @@ public final class TrainJob {
         return TrainResult.alreadyFinished(settings.runId(), settings.runDir(), settings.steps());
       }
     }
+    TrainedOn.recordOrCheck(manifest, settings.tokensDir(), settings.runId(), files, job.resume(), fs);
     LOG.info("train: driver's BLAS: {}", Nd4jBackend.require(job.blasKernels()).describe());
     try (SparkSession spark = SparkSessions.open(job.spark(), "train " + settings.runId())) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -236,6 +236,34 @@ class MetricsJobTest {
     assertEquals(before, layerMetrics(), "the half-written snapshot was not read");
   }
 
+  @Test
+  void aFileThatIsNotASnapshotIsNamedWithHowToSetItAsideAndNothingIsWritten() throws Exception {
+    plant("run-a", 0);
+    assertEquals(0, Main.run(args()));
+    List<Row> before = layerMetrics();
+    List<String> files = files(dir.resolve("wh/layer_metrics"));
+    Path stray = dir.resolve("wh/runs/run-a/snapshots/step-000000000099.parquet");
+    Path layerMetricsFile;
+    try (var all = Files.walk(dir.resolve("wh/layer_metrics"))) {
+      layerMetricsFile = all.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    Files.copy(layerMetricsFile, stray); // another table's file, put there by mistake
+    var other = assertThrows(Snapshots.NotASnapshotException.class, () -> Main.run(args()));
+    assertTrue(other.getMessage().startsWith("snapshot file file:" + stray + " is not a snapshot: its columns are [")
+        && other.getMessage().contains("a snapshot's are [run_id binary, step int64, layer int32, site binary,"
+            + " token_index int32, values.list.element float]")
+        && other.getMessage().contains("mv " + stray + " " + stray.getParent() + "/.step-000000000099.parquet"
+            + ".not-a-snapshot"), other.getMessage());
+    Files.write(stray, new byte[] {'n', 'o', 't', ' ', 'P', 'A', 'R', '1'});
+    var damaged = assertThrows(Snapshots.NotASnapshotException.class, () -> Main.run(args()));
+    assertTrue(damaged.getMessage().contains("is not a snapshot: it is not a readable Parquet file ("),
+        damaged.getMessage());
+    assertEquals(files, files(dir.resolve("wh/layer_metrics")), "layer_metrics untouched");
+    Files.move(stray, stray.resolveSibling(".step-000000000099.parquet.not-a-snapshot")); // as the message says
+    assertEquals(0, Main.run(args()));
+    assertEquals(before, layerMetrics(), "set aside, the file is not read");
+  }
+
   /** The files under {@code root} with their modification times. */
   static List<String> files(Path root) throws java.io.IOException {
     try (var walk = Files.walk(root)) {
