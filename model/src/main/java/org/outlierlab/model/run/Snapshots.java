@@ -44,6 +44,9 @@ public final class Snapshots {
       }
       """);
 
+  /** {@link #SCHEMA}'s columns as {@link #requireSchema} compares them. */
+  private static final java.util.List<String> COLUMNS = columns(SCHEMA);
+
   private record Row(String runId, long step, int layer, String site, int tokenIndex, float[] values) {}
 
   private Snapshots() {}
@@ -73,9 +76,9 @@ public final class Snapshots {
         } catch (IOException | RuntimeException e) {
           throw notASnapshot(f.getPath(), "it is not a readable Parquet file (" + e.getMessage() + ")");
         }
-        if (!columns(schema).equals(columns(SCHEMA))) {
-          throw notASnapshot(f.getPath(), "its columns are " + columns(schema) + ", a snapshot's are "
-              + columns(SCHEMA) + " (written by another tool or version?)");
+        if (!columns(schema).equals(COLUMNS)) {
+          throw notASnapshot(f.getPath(), "its columns are " + columns(schema) + ", a snapshot's are " + COLUMNS
+              + " (written by another tool or version?)");
         }
       }
     }

@@ -103,12 +103,13 @@ public final class SqlServer implements AutoCloseable {
 
   /** Returns once the server accepts connections: Hive binds its port on a thread of its own, after start returns. */
   private static void awaitListening(String host, int port) {
+    InetAddress address = new InetSocketAddress(host, port).getAddress(); // resolvable: checkFree said so
+    InetSocketAddress target = new InetSocketAddress(
+        address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : address, port);
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
       try (Socket socket = new Socket()) {
-        InetAddress address = InetAddress.getByName(host);
-        socket.connect(new InetSocketAddress(address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : address,
-            port), 1000);
+        socket.connect(target, 1000);
         return;
       } catch (IOException e) {
         if (System.nanoTime() > deadline) {
